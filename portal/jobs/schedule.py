@@ -1,0 +1,53 @@
+"""Every periodic job, declared once; ``reconcile`` makes rq-scheduler hold exactly these (as redash does)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rq_scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    id: str
+    func: str
+    interval_seconds: int
+    queue: str = "low"
+    timeout_seconds: int = 300
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return [
+        PeriodicJob("health-heartbeat", "portal.jobs.health.heartbeat", 60),
+    ]
+
+
+def reconcile(scheduler: Scheduler, definitions: list[PeriodicJob] | None = None) -> None:
+    wanted = {job.id: job for job in (definitions if definitions is not None else periodic_jobs())}
+    for job in scheduler.get_jobs():
+        definition = wanted.get(job.id)
+        if definition is None or job.meta.get("interval") != definition.interval_seconds \
+                or job.func_name != definition.func:
+            log.info("removing periodic job %s", job.id)
+            scheduler.cancel(job)
+            job.delete()
+        else:
+            wanted.pop(job.id)
+    start = datetime.now(UTC) + timedelta(seconds=5)
+    for definition in wanted.values():
+        log.info("scheduling periodic job %s every %ss", definition.id, definition.interval_seconds)
+        scheduler.schedule(
+            scheduled_time=start,
+            func=definition.func,
+            interval=definition.interval_seconds,
+            repeat=None,
+            id=definition.id,
+            queue_name=definition.queue,
+            timeout=definition.timeout_seconds,
+            result_ttl=definition.interval_seconds * 2,
+            meta={"interval": definition.interval_seconds},
+        )

@@ -1,0 +1,7 @@
+"""Typed SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
+
+from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
+from portal.models.tenant import Tenant
+from portal.models.user import Invitation, Role, User
+
+__all__ = ["Base", "Invitation", "Role", "Tenant", "TenantOwnedMixin", "TimestampMixin", "User", "utcnow"]

@@ -49,3 +49,41 @@ def test_the_clock_can_run_faster_and_jump(sandbox):
     assert sandbox.zoho.clock(scale=10)["scale"] == 10.0
     # One clock for the whole server: both sides see it.
     assert sandbox.xero.clock()["scale"] == 10.0
+
+
+def test_outbox_retries_until_the_receiver_answers(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from portal.sandbox.core.clock import SandboxClock
+    from portal.sandbox.core.delivery import Outbox, RetryPolicy
+
+    answers = [500, 200]
+    received: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(answers.pop(0))
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = Store(tmp_path / "outbox.db")
+    clock = SandboxClock(store)
+    outbox = Outbox(store, clock)
+    outbox.set_policy("xero", RetryPolicy(delays=(60,)))
+    outbox.enqueue("xero", "webhook", f"http://127.0.0.1:{server.server_port}/hook", b'{"events":[]}',
+                   {"Content-Type": "application/json"})
+    assert outbox.deliver_due() == 1
+    assert outbox.recent("xero")[0].status == "pending"
+    assert outbox.deliver_due() == 0  # not due until a sandbox minute has passed
+    clock.advance(61)
+    assert outbox.deliver_due() == 1
+    delivery = outbox.recent("xero")[0]
+    assert (delivery.status, delivery.attempts, delivery.last_status) == ("delivered", 2, 200)
+    assert received == [b'{"events":[]}', b'{"events":[]}']
+    server.shutdown()

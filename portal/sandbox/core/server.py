@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, Response, g, jsonify, render_template_string, request
 
 from portal.sandbox.core.clock import SandboxClock
+from portal.sandbox.core.delivery import Outbox
 from portal.sandbox.core.faults import FaultPlanError
-from portal.sandbox.core.side import SandboxSide
+from portal.sandbox.core.side import SandboxContext, SandboxSide
 from portal.sandbox.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,26 +46,31 @@ def drop_connection() -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def default_sides(store: Store, clock: SandboxClock) -> list[SandboxSide]:
+def default_sides(context: SandboxContext) -> list[SandboxSide]:
     from portal.sandbox.xero import XeroSandbox
     from portal.sandbox.zoho import ZohoSandbox
 
-    return [XeroSandbox(store, clock), ZohoSandbox(store, clock)]
+    return [XeroSandbox(context), ZohoSandbox(context)]
 
 
 def create_sandbox_app(
     db_path: str | Path,
-    sides: Callable[[Store, SandboxClock], Sequence[SandboxSide]] = default_sides,
+    sides: Callable[[SandboxContext], Sequence[SandboxSide]] = default_sides,
     start_background: bool = True,
 ) -> Flask:
+    """The sandbox WSGI app. ``start_background=False`` (in-process tests) sends no deliveries by itself:
+    call ``app.extensions["sandbox"]["outbox"].deliver_due()`` to send what is due."""
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.secret_key = "sandbox-only-secret"  # noqa: S105 - signs the sandbox's own consent-page sessions
     store = Store(db_path)
     clock = SandboxClock(store)
-    registered = {side.name: side for side in sides(store, clock)}
-    app.extensions["sandbox"] = {"store": store, "clock": clock, "sides": registered}
+    outbox = Outbox(store, clock)
+    registered = {side.name: side for side in sides(SandboxContext(store, clock, outbox))}
+    app.extensions["sandbox"] = {"store": store, "clock": clock, "outbox": outbox, "sides": registered}
+    if start_background:
+        outbox.start()
 
     for side in registered.values():
         for blueprint in side.blueprints():

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from portal.sandbox.core.clock import SandboxClock
+from portal.sandbox.core.delivery import Outbox
 from portal.sandbox.core.faults import FaultInjector
 from portal.sandbox.core.stats import CallStats
 from portal.sandbox.core.store import Store
+
+
+@dataclass(frozen=True)
+class SandboxContext:
+    """What the server shares with every side: the database, the clock and the outgoing-delivery queue."""
+
+    store: Store
+    clock: SandboxClock
+    outbox: Outbox
 
 
 class SandboxSide:
     """Base class of one emulated service, served under ``/<name>``.
 
     A side provides its blueprints (API, OAuth, editor) and the hooks of the control API. The server gives it
-    the store, the clock, its fault injector and its call stats. Requests to endpoints whose view is marked
+    the store, the clock, the outbox, its fault injector and its call stats. Requests to endpoints whose view is marked
     with :func:`portal.sandbox.core.server.api_endpoint` are counted and subject to faults.
     """
 
     name: str = ""
 
-    def __init__(self, store: Store, clock: SandboxClock) -> None:
-        self.store = store
-        self.clock = clock
-        self.faults = FaultInjector(store, self.name)
+    def __init__(self, context: SandboxContext) -> None:
+        self.context = context
+        self.store = context.store
+        self.clock = context.clock
+        self.outbox = context.outbox
+        self.faults = FaultInjector(context.store, self.name)
         self.stats = CallStats()
 
     def blueprints(self) -> list[Blueprint]:

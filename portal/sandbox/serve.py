@@ -8,7 +8,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from portal.sandbox.core.server import create_sandbox_app
+from portal.sandbox.core.server import create_sandbox_app, start_background_work
 
 
 class _SandboxServer(BaseApplication):  # type: ignore[misc]
@@ -26,8 +26,11 @@ class _SandboxServer(BaseApplication):  # type: ignore[misc]
 
 
 def serve(host: str, port: int, db_path: Path, threads: int = 32, access_log: bool = False) -> None:
-    app = create_sandbox_app(db_path)
+    # Built in the master, served by the one worker it forks: the background threads (outbox, webhook batching)
+    # start in that worker, next to the requests, since threads do not survive the fork.
+    app = create_sandbox_app(db_path, start_background=False)
     options: dict[str, Any] = {
+        "post_worker_init": lambda worker: start_background_work(app),
         "bind": f"{host}:{port}",
         "workers": 1,
         "worker_class": "gthread",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,14 +84,19 @@ class Outbox:
     def set_policy(self, side: str, policy: RetryPolicy) -> None:
         self.policies[side] = policy
 
-    def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str]) -> int:
+    def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str],
+                connection: sqlite3.Connection | None = None) -> int:
+        """Queue one delivery. Pass the ``connection`` of a transaction in progress to make the delivery part of it
+        (e.g. taking events off a side's own queue and queueing their batch happen together or not at all)."""
         now = self.clock.now()
-        with self.store.transaction() as connection:
-            cursor = connection.execute(
-                "INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (side, kind, url, json.dumps(headers), body, now, now),
-            )
+        sql = ("INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        values = (side, kind, url, json.dumps(headers), body, now, now)
+        if connection is not None:
+            cursor = connection.execute(sql, values)
+        else:
+            with self.store.transaction() as own:
+                cursor = own.execute(sql, values)
         self._wake.set()
         return int(cursor.lastrowid or 0)
 

@@ -36,7 +36,6 @@ from portal.sandbox.xero.errors import (
     forbidden,
     json_response,
     post_data_invalid,
-    query_parse_error,
     server_error,
     unauthorized,
     validation_exception,
@@ -361,7 +360,7 @@ def contact_balances(conn: Any, contact_id: str, now_ms: int) -> dict[str, Any]:
             "AccountsPayable": {"Outstanding": payable[0], "Overdue": payable[1]}}
 
 
-def accounting_blueprint(sandbox: XeroSandbox) -> Blueprint:  # noqa: C901 - one route table, read top to bottom
+def accounting_blueprint(sandbox: XeroSandbox) -> Blueprint:
     bp = Blueprint("xero_accounting", __name__)
     api = AccountingApi(sandbox)
 

@@ -111,7 +111,7 @@ CHART: list[tuple[str | None, str, str, str, str | None, bool]] = [
     ("970", "Owner A Funds Introduced", "EQUITY", "none", None, False),
 ]
 
-SAMPLE_CONTACTS = [
+SAMPLE_CONTACTS: list[dict[str, Any]] = [
     {"Name": "Bayside Club", "FirstName": "Bob", "LastName": "Partridge", "EmailAddress": "secretary@bayside.example",
      "ContactNumber": "BAY-001", "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "2024418",
                                               "PhoneAreaCode": "9", "PhoneCountryCode": "64"}],
@@ -125,7 +125,7 @@ SAMPLE_CONTACTS = [
     {"Name": "PowerDirect", "EmailAddress": "billing@powerdirect.example", "AccountNumber": "PD-7788"},
     {"Name": "Old Timber Yard", "ContactStatus": "ARCHIVED"},
 ]
-SAMPLE_ITEMS = [
+SAMPLE_ITEMS: list[dict[str, Any]] = [
     {"Code": "DEVD", "Name": "Development work", "Description": "Development work - developer onsite per day",
      "SalesDetails": {"UnitPrice": 500.0, "AccountCode": "200"},
      "PurchaseDetails": {"UnitPrice": 300.0, "AccountCode": "300"}},
@@ -139,7 +139,7 @@ SAMPLE_ITEMS = [
 
 def id_stream(*parts: str) -> Any:
     """A deterministic id generator, so that reset gives the same ids on every run."""
-    generator = random.Random("/".join(parts))  # noqa: S311 - ids, not secrets
+    generator = random.Random("/".join(parts))
 
     def next_id() -> str:
         return str(uuid.UUID(int=generator.getrandbits(128), version=4))
@@ -220,4 +220,5 @@ def populate(conn: sqlite3.Connection, org: Org, now_ms: int) -> None:
     documents.save(ctx, documents.INVOICE, {
         "Type": "ACCPAY", "Contact": {"ContactID": supplier}, "Status": "AUTHORISED", "InvoiceNumber": "PD-55012",
         "Date": ms_date(add_days(today, -12)), "DueDate": ms_date(add_days(today, 8)),
-        "LineItems": [{"Description": "Electricity", "Quantity": 1, "UnitAmount": 230, "AccountCode": "429"}]}, "create")
+        "LineItems": [{"Description": "Electricity", "Quantity": 1, "UnitAmount": 230, "AccountCode": "429"}]},
+        "create")

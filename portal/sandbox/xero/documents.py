@@ -1,6 +1,6 @@
 """Invoices and credit notes: line items, tax and totals, statuses, numbers and lock dates (FACTS.md §4).
 
-- Lines: ``LineAmount = Quantity × UnitAmount × (100 − DiscountRate)/100`` (or ``− DiscountAmount``), 2 dp;
+- Lines: ``LineAmount = Quantity x UnitAmount x (100 - DiscountRate)/100`` (or ``- DiscountAmount``), 2 dp;
   ``Quantity`` 4 dp; ``UnitAmount`` 2 dp, or 4 dp with ``unitdp=4``. A supplied ``LineAmount`` that disagrees
   with that is refused.
 - Tax is computed per line and rounded to 2 dp, then summed (Xero's rounding guide): Exclusive adds tax on top,
@@ -319,7 +319,7 @@ def _fill(ctx: WriteContext, kind: Kind, record: dict[str, Any], element: dict[s
             if not line.get("AccountCode") and (line.get("LineAmount") or 0) != 0:
                 errors.append("Account code must be specified")
                 break
-        if kind.is_invoice and not record.get("DueDate") and status in APPROVED + ("SUBMITTED",):
+        if kind.is_invoice and not record.get("DueDate") and status in (*APPROVED, "SUBMITTED"):
             errors.append("The document DueDate field must be specified.")
     if status in APPROVED:
         try:
@@ -468,7 +468,7 @@ def compute_line(ctx: WriteContext, entry: dict[str, Any], sales: bool, amount_t
         amount = cents(gross)
     if given_amount is not None and not keep_amounts and abs(given_amount - amount) > CENT:
         raise Invalid(f"The LineAmount {given_amount} does not match the expected line amount {amount} "
-                      "(Quantity × UnitAmount less discount)")
+                      "(Quantity x UnitAmount less discount)")
 
     account_code = entry.get("AccountCode") or details.get("AccountCode")
     account = None

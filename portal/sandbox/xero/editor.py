@@ -36,7 +36,7 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def editor_blueprint(sandbox: XeroSandbox) -> Blueprint:  # noqa: C901 - the editor's routes, read top to bottom
+def editor_blueprint(sandbox: XeroSandbox) -> Blueprint:
     bp = Blueprint("xero_editor", __name__, template_folder="templates")
     store = sandbox.store
 
@@ -294,12 +294,12 @@ def editor_blueprint(sandbox: XeroSandbox) -> Blueprint:  # noqa: C901 - the edi
             params.append(invoice_type)
         page = page_number()
         rows = store.query(
-            "SELECT i.id, i.type, i.status, i.number, i.date_ms, i.due_ms, i.total, i.amount_due, c.name "
-            f"FROM xero_invoice i JOIN xero_contact c ON c.id = i.contact_id WHERE {' AND '.join(where)} "  # noqa: S608
+            "SELECT i.id, i.type, i.status, i.number, i.date_ms, i.due_ms, i.total, i.amount_due, c.name "  # noqa: S608
+            f"FROM xero_invoice i JOIN xero_contact c ON c.id = i.contact_id WHERE {' AND '.join(where)} "
             f"ORDER BY i.date_ms DESC, i.id LIMIT {PAGE_SIZE + 1} OFFSET {(page - 1) * PAGE_SIZE}", params)
         return render_template("xero_sandbox/invoices.html", org=org, invoices=rows[:PAGE_SIZE], page=page,
                                more=len(rows) > PAGE_SIZE, status=status, type=invoice_type,
-                               statuses=documents.CREATABLE + ("PAID", "VOIDED", "DELETED"))
+                               statuses=(*documents.CREATABLE, "PAID", "VOIDED", "DELETED"))
 
     def invoice_element(form: Any) -> dict[str, Any]:
         element: dict[str, Any] = _clean(form, ("Type", "Reference", "InvoiceNumber", "LineAmountTypes", "Status"))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
+from werkzeug.wrappers import Response as BaseResponse
 
 from portal.sandbox.core.server import api_endpoint
 from portal.sandbox.xero.books import all_orgs
@@ -55,7 +56,7 @@ def identity_blueprint(sandbox: XeroSandbox) -> Blueprint:
     def page_error(message: str, status: int = 400) -> tuple[str, int]:
         return render_template("xero_sandbox/consent_error.html", message=message), status
 
-    def redirect_error(params: dict[str, str], error: str, description: str | None = None) -> Response:
+    def redirect_error(params: dict[str, str], error: str, description: str | None = None) -> BaseResponse:
         query = {"error": error}
         if description:
             query["error_description"] = description
@@ -64,7 +65,7 @@ def identity_blueprint(sandbox: XeroSandbox) -> Blueprint:
         return redirect(with_query(params["redirect_uri"], query), code=302)
 
     @bp.route("/identity/connect/authorize", methods=["GET", "POST"])
-    def authorize() -> Response | tuple[str, int] | str:
+    def authorize() -> BaseResponse | tuple[str, int] | str:
         source = request.form if request.method == "POST" else request.args
         params = {name: source.get(name, "") for name in AUTHORIZE_PARAMS}
         if params["client_id"] != CLIENT_ID:

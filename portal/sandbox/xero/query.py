@@ -274,9 +274,9 @@ class WhereCompiler:
         args = self.arguments()
         if not 3 <= len(args) <= 6 or any(arg.kind != "number" for arg in args):
             raise query_parse_error("No applicable constructor exists in type 'DateTime'")
-        parts = [int(arg.value) for arg in args]
+        year, month, day, hour, minute, second = [int(arg.value) for arg in args] + [0] * (6 - len(args))
         try:
-            moment = datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError as error:
             raise query_parse_error(f"Invalid DateTime: {error}") from None
         return int(moment.timestamp() * 1000)

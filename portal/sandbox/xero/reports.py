@@ -26,6 +26,7 @@ COST_TYPES = ("DIRECTCOSTS",)
 OTHER_INCOME_TYPES = ("OTHERINCOME",)
 EXPENSE_TYPES = ("EXPENSE", "OVERHEADS", "DEPRECIATN")
 APPROVED = ("AUTHORISED", "PAID")
+CREDIT_SIGN = {"ACCREC": 1, "ACCPAY": -1, "ACCRECCREDIT": -1, "ACCPAYCREDIT": 1}
 
 
 class ReportParameterError(ValueError):
@@ -90,7 +91,8 @@ def _line_amounts(document: dict[str, Any]) -> list[tuple[str, Decimal]]:
 
 def _profit_and_loss_column(conn: sqlite3.Connection, org: Org, start_ms: int, end_ms: int,
                             cash: bool) -> dict[str, Decimal]:
-    """Signed totals per account: income positive on income accounts, costs positive on cost accounts."""
+    """Net credit per account: sales (ACCREC) credit their accounts, bills (ACCPAY) debit theirs, credit notes the
+    reverse. Income accounts show the net credit, expense accounts its negation."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
     if cash:
         rows = conn.execute(
@@ -107,7 +109,7 @@ def _profit_and_loss_column(conn: sqlite3.Connection, org: Org, start_ms: int, e
             if total == 0:
                 continue
             share = Decimal(str(row["amount"])) / total
-            sign = -1 if document["Type"].endswith("CREDIT") else 1
+            sign = CREDIT_SIGN[document["Type"]]
             for account_id, amount in _line_amounts(document):
                 totals[account_id] += sign * amount * share
         return totals
@@ -116,7 +118,7 @@ def _profit_and_loss_column(conn: sqlite3.Connection, org: Org, start_ms: int, e
                             "AND date_ms BETWEEN ? AND ?", (org.id, start_ms, end_ms)).fetchall()
         for row in rows:
             document = db.loads(row["data"])
-            sign = -1 if document["Type"].endswith("CREDIT") else 1
+            sign = CREDIT_SIGN[document["Type"]]
             for account_id, amount in _line_amounts(document):
                 totals[account_id] += sign * amount
     return totals

@@ -42,7 +42,7 @@ def seed(conn: sqlite3.Connection, org: Org, now_ms: int, params: dict[str, Any]
     counts = {kind: int(params.get(kind, 0)) for kind in ("contacts", "items", "invoices", "payments")}
     if any(not 0 <= count <= MAX_PER_KIND for count in counts.values()):
         raise ValueError(f"each count must be between 0 and {MAX_PER_KIND}")
-    rng = random.Random(f"{org.id}/{number}")  # noqa: S311 - sample data
+    rng = random.Random(f"{org.id}/{number}")
     ids = id_stream("seed", org.id, str(number))
     ctx = WriteContext(conn=conn, org=org, now_ms=now_ms, ids=ids)
     today = floor_day_ms(now_ms)

@@ -273,6 +273,7 @@ def save_tax_rate(ctx: WriteContext, element: object, update: bool) -> dict[str,
     if not update and existing_row is not None:
         raise Invalid("A tax rate with this name already exists" if not element.get("TaxType")
                       else f"Tax rate {element['TaxType']} already exists")
+    record: dict[str, Any]
     if existing_row is not None:
         record = db.loads(existing_row["data"])
         if not record["TaxType"].startswith("TAX"):

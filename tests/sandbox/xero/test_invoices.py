@@ -262,7 +262,8 @@ def test_items_codes_are_unique_and_delete_answers_204(sandbox, xero):
     updated = xero.ok(xero.post("/Items", {"Items": [{"Code": "KETE", "Name": "Kete"}]}))["Items"][0]
     assert (updated["ItemID"], updated["Name"]) == (created["ItemID"], "Kete")
     assert xero.ok(xero.get("/Items/KETE"))["Items"][0]["ItemID"] == created["ItemID"]
-    line = xero.ok(invoice(xero, sandbox, LineItems=[{"ItemCode": "KETE", "Quantity": 2}]))["Invoices"][0]["LineItems"][0]
+    priced = xero.ok(invoice(xero, sandbox, LineItems=[{"ItemCode": "KETE", "Quantity": 2}]))["Invoices"][0]
+    line = priced["LineItems"][0]
     # The item fills in the price, the account and the tax type.
     assert (line["UnitAmount"], line["LineAmount"], line["AccountCode"], line["TaxType"], line["TaxAmount"]) == \
         (45.5, 91.0, "200", "OUTPUT2", 13.65)

@@ -1,1 +1,2 @@
-"""Connectors: one package per remote system (zoho/, xero/) over shared plumbing, raising the errors in errors.py."""
+"""Connectors: one package per remote system (zoho/, xero/) over shared plumbing, raising the errors in
+errors.py."""

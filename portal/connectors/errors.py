@@ -1,7 +1,8 @@
 """The one family of typed errors every connector raises, and the sync engine catches.
 
 Pure Python (no ``requests``): a connector maps its HTTP answers onto these, the engine decides from the class
-alone whether to retry (``Transient``, ``RateLimited``), stop the run (``AuthExpired``, ``AuthRevoked``) or give
+alone whether to retry (``Transient``, ``RateLimited``), stop the run (``AuthExpired``, ``AuthRevoked``) or
+give
 up on one record at once (``Invalid``, ``NotFound``, ``Conflict``). ``str(error)`` is the remote system's own
 message, which the audit log shows verbatim.
 """
@@ -18,7 +19,9 @@ class FieldError:
 
     message: str
     field: str | None = None  # the remote API name when the remote says which field (Zoho details.api_name)
-    code: str | None = None  # e.g. Zoho "MANDATORY_NOT_FOUND", Xero has none (ValidationErrors[].Message only)
+    code: str | None = (
+        None  # e.g. Zoho "MANDATORY_NOT_FOUND", Xero has none (ValidationErrors[].Message only)
+    )
 
 
 class ConnectorError(Exception):
@@ -35,7 +38,8 @@ class ConnectorError(Exception):
 
 
 class AuthError(ConnectorError):
-    """The connection cannot make calls: stop the run; the connections layer refreshes or asks to reconnect."""
+    """The connection cannot make calls: stop the run; the connections layer refreshes or asks to
+    reconnect."""
 
 
 class AuthExpired(AuthError):
@@ -43,11 +47,13 @@ class AuthExpired(AuthError):
 
 
 class AuthRevoked(AuthError):
-    """The grant is gone (Xero invalid_grant / 403 tenant disconnected, Zoho invalid_code): needs reconnect."""
+    """The grant is gone (Xero invalid_grant / 403 tenant disconnected, Zoho invalid_code): needs
+    reconnect."""
 
 
 class RateLimited(ConnectorError):
-    """429: wait ``retry_after`` seconds (Xero sends Retry-After; Zoho does not, so the connector estimates)."""
+    """429: wait ``retry_after`` seconds (Xero sends Retry-After; Zoho does not, so the connector
+    estimates)."""
 
     retryable = True
 

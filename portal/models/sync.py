@@ -1,8 +1,11 @@
-"""What the sync engine keeps: per-tenant configuration, versioned mappings, record links, the append-only audit
+"""What the sync engine keeps: per-tenant configuration, versioned mappings, record links, the append-only
+audit
 log with its daily rollups, and the review queue.
 
-Every row is tenant-owned. Links, review items and audit rows also carry the Zoho org and Xero organisation they
-belong to: after a connection reset the engine only sees rows of the current pair, so nothing learnt about the old
+Every row is tenant-owned. Links, review items and audit rows also carry the Zoho org and Xero organisation
+they
+belong to: after a connection reset the engine only sees rows of the current pair, so nothing learnt about
+the old
 organisation is ever applied to the new one (ARCHITECTURE.md, issue 6 "Reset connection").
 """
 
@@ -48,7 +51,8 @@ class SyncConfig(TenantOwnedMixin, TimestampMixin, Base):
 
 
 class MappingVersion(TenantOwnedMixin, Base):
-    """One saved version of one module pair's mapping. Rows are never updated: saving makes a new version, so a
+    """One saved version of one module pair's mapping. Rows are never updated: saving makes a new version, so
+    a
     run that pinned an older one keeps reading exactly what it started with."""
 
     __tablename__ = "mapping_version"
@@ -68,7 +72,8 @@ class RecordLink(TenantOwnedMixin, TimestampMixin, Base):
 
     ``zoho_hash``/``xero_hash`` hash the mapped fields of each side; ``base`` holds their values per rule for
     three-way merges. ``state`` is ``linked``, ``creating`` (a create was sent and its answer not yet saved: a
-    retry reuses the same idempotency key) or ``removed`` (deleted/archived/voided by a sync: never recreated).
+    retry reuses the same idempotency key) or ``removed`` (deleted/archived/voided by a sync: never
+    recreated).
     """
 
     __tablename__ = "record_link"
@@ -118,7 +123,9 @@ class AuditEntry(TenantOwnedMixin, Base):
     record_name: Mapped[str] = mapped_column(String(255), default="")
     zoho_id: Mapped[str | None] = mapped_column(ID)
     xero_id: Mapped[str | None] = mapped_column(ID)
-    action: Mapped[str] = mapped_column(String(16))  # created updated linked deleted archived voided skipped failed
+    action: Mapped[str] = mapped_column(
+        String(16)
+    )  # created updated linked deleted archived voided skipped failed
     reason: Mapped[str | None] = mapped_column(String(40))  # skip reason or error kind, for filters
     message: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # a portal.sync.messages.Msg as JSON
     error_text: Mapped[str | None] = mapped_column(Text)  # the remote system's own words

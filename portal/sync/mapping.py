@@ -3,11 +3,13 @@
 A :class:`Rule` pairs Zoho field(s) with one Xero field, with a direction (→ Zoho to Xero, ← Xero to Zoho,
 ↔ both), and optionally a picklist value map, a fixed value or one transform from the short SAFE list in
 :data:`TRANSFORMS` (no eval, no expressions). Field paths are Zoho API names / Xero names, with two small
-extensions: ``Account_Name.id`` walks into a dict, and ``Addresses[AddressType=STREET].City`` selects (or, when
+extensions: ``Account_Name.id`` walks into a dict, and ``Addresses[AddressType=STREET].City`` selects (or,
+when
 writing, creates) the list element whose ``AddressType`` is ``STREET``.
 
 Rule kinds: ``field`` copies a value; ``ref`` translates an id through the record links of another entity
-(an invoice's ``Account_Name.id`` becomes the linked ``Contact.ContactID``); ``lines`` is the invoice line-item
+(an invoice's ``Account_Name.id`` becomes the linked ``Contact.ContactID``); ``lines`` is the invoice
+line-item
 table (see :mod:`portal.sync.invoices`).
 """
 
@@ -43,14 +45,29 @@ class Arrow(enum.StrEnum):
 
 # Type families a rule's two ends are checked against (Zoho's data_type vocabulary folds into these).
 ZOHO_TYPE_FAMILY = {
-    "text": "text", "textarea": "text", "autonumber": "text", "formula": "text",
-    "email": "email", "phone": "phone", "website": "url",
-    "picklist": "picklist", "multiselectpicklist": "multipicklist",
-    "integer": "number", "bigint": "number", "double": "number", "currency": "number", "percent": "number",
+    "text": "text",
+    "textarea": "text",
+    "autonumber": "text",
+    "formula": "text",
+    "email": "email",
+    "phone": "phone",
+    "website": "url",
+    "picklist": "picklist",
+    "multiselectpicklist": "multipicklist",
+    "integer": "number",
+    "bigint": "number",
+    "double": "number",
+    "currency": "number",
+    "percent": "number",
     "decimal": "number",
-    "boolean": "boolean", "date": "date", "datetime": "datetime",
-    "lookup": "lookup", "ownerlookup": "lookup", "userlookup": "lookup",
-    "subform": "lines", "lines": "lines",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "lookup": "lookup",
+    "ownerlookup": "lookup",
+    "userlookup": "lookup",
+    "subform": "lines",
+    "lines": "lines",
 }
 
 # Which source family may feed which target family. Text takes any scalar; the reverse needs a transform.
@@ -70,7 +87,7 @@ COMPATIBLE: dict[str, set[str]] = {
 }
 
 
-# --- paths ---------------------------------------------------------------------------------------------------
+# --- paths -------------------------------------------------------------------------------------------------
 
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_$][A-Za-z0-9_$]*)(?:\[(?P<key>[A-Za-z_]+)=(?P<value>[^\]]*)\])?$")
 
@@ -109,7 +126,9 @@ def get_path(record: Mapping[str, Any] | None, path: str) -> Any:
         if segment.key is not None:
             if not isinstance(node, list):
                 return None
-            node = next((e for e in node if isinstance(e, Mapping) and e.get(segment.key) == segment.value), None)
+            node = next(
+                (e for e in node if isinstance(e, Mapping) and e.get(segment.key) == segment.value), None
+            )
     return node
 
 
@@ -132,7 +151,9 @@ def set_path(record: dict[str, Any], path: str, value: Any) -> None:
         if not isinstance(items, list):
             items = []
             node[segment.name] = items
-        element = next((e for e in items if isinstance(e, dict) and e.get(segment.key) == segment.value), None)
+        element = next(
+            (e for e in items if isinstance(e, dict) and e.get(segment.key) == segment.value), None
+        )
         if element is None:
             element = {segment.key: segment.value}
             items.append(element)
@@ -145,7 +166,7 @@ def top_key(path: str) -> str:
     return _parse(path)[0].name
 
 
-# --- canonical values and hashes -----------------------------------------------------------------------------
+# --- canonical values and hashes ---------------------------------------------------------------------------
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -183,10 +204,12 @@ def canonical(value: Any, family: str = "text") -> Any:
 
 
 def digest(view: Any) -> str:
-    return hashlib.sha256(json.dumps(view, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(
+        json.dumps(view, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()[:32]
 
 
-# --- transforms (the SAFE list) --------------------------------------------------------------------------------
+# --- transforms (the SAFE list) ----------------------------------------------------------------------------
 
 
 class TransformError(ValueError):
@@ -202,8 +225,12 @@ def _join(values: Sequence[Any], separator: str = " ") -> Any:
     return separator.join(parts) or None
 
 
-_DATE_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "MM/DD/YYYY": "%m/%d/%Y", "YYYY-MM-DD": "%Y-%m-%d",
-                 "DD.MM.YYYY": "%d.%m.%Y"}
+_DATE_FORMATS = {
+    "DD/MM/YYYY": "%d/%m/%Y",
+    "MM/DD/YYYY": "%m/%d/%Y",
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD.MM.YYYY": "%d.%m.%Y",
+}
 
 
 def _format_date(value: Any, pattern: str = "YYYY-MM-DD") -> Any:
@@ -239,22 +266,32 @@ class Transform:
 
 
 TRANSFORMS: dict[str, Transform] = {
-    "join": Transform(N_("Join with spaces (e.g. first and last name)"),
-                      lambda values, *args: _join(values, *args), None, multi_source=True),
-    "trim": Transform(N_("Trim spaces"), lambda v: None if v is None else _text(v).strip() or None,
-                      lambda v: None if v is None else _text(v).strip() or None),
+    "join": Transform(
+        N_("Join with spaces (e.g. first and last name)"),
+        lambda values, *args: _join(values, *args),
+        None,
+        multi_source=True,
+    ),
+    "trim": Transform(
+        N_("Trim spaces"),
+        lambda v: None if v is None else _text(v).strip() or None,
+        lambda v: None if v is None else _text(v).strip() or None,
+    ),
     "upper": Transform(N_("UPPER CASE"), lambda v: None if v is None else _text(v).upper(), lambda v: v),
     "lower": Transform(N_("lower case"), lambda v: None if v is None else _text(v).lower(), lambda v: v),
-    "truncate": Transform(N_("Cut to a maximum length"), _truncate, lambda v, *a: v,
-                          arg_choices=("30", "50", "255")),
-    "date_format": Transform(N_("Write a date as text"), _format_date, _parse_date,
-                             arg_choices=tuple(_DATE_FORMATS)),
-    "date_only": Transform(N_("Date part of a date-time"), lambda v: None if v is None else str(v)[:10],
-                           lambda v: v),
+    "truncate": Transform(
+        N_("Cut to a maximum length"), _truncate, lambda v, *a: v, arg_choices=("30", "50", "255")
+    ),
+    "date_format": Transform(
+        N_("Write a date as text"), _format_date, _parse_date, arg_choices=tuple(_DATE_FORMATS)
+    ),
+    "date_only": Transform(
+        N_("Date part of a date-time"), lambda v: None if v is None else str(v)[:10], lambda v: v
+    ),
 }
 
 
-# --- rules ---------------------------------------------------------------------------------------------------
+# --- rules -------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -375,12 +412,19 @@ class PairMapping:
     line_rules: tuple[Rule, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        return {"rules": [r.to_json() for r in self.rules], "line_rules": [r.to_json() for r in self.line_rules]}
+        return {
+            "rules": [r.to_json() for r in self.rules],
+            "line_rules": [r.to_json() for r in self.line_rules],
+        }
 
     @classmethod
     def from_json(cls, pair: str, version: int, data: Mapping[str, Any]) -> PairMapping:
-        return cls(pair=pair, version=version, rules=tuple(Rule.from_json(r) for r in data.get("rules", ())),
-                   line_rules=tuple(Rule.from_json(r) for r in data.get("line_rules", ())))
+        return cls(
+            pair=pair,
+            version=version,
+            rules=tuple(Rule.from_json(r) for r in data.get("rules", ())),
+            line_rules=tuple(Rule.from_json(r) for r in data.get("line_rules", ())),
+        )
 
     def zoho_fields(self) -> set[str]:
         return {top_key(p) for r in self.rules for p in r.zoho}
@@ -389,7 +433,7 @@ class PairMapping:
         return {top_key(r.xero) for r in self.rules if r.xero}
 
 
-# --- checks --------------------------------------------------------------------------------------------------
+# --- checks ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -409,8 +453,12 @@ def check_rule(rule_: Rule, zoho_type: FieldType | None, xero_type: FieldType | 
     if rule_.transform and rule_.transform not in TRANSFORMS:
         return msg(N_("%(transform)s is not one of the available transforms."), transform=rule_.transform)
     transform = TRANSFORMS.get(rule_.transform or "")
-    if transform and transform.arg_choices and rule_.transform_args and \
-            rule_.transform_args[0] not in transform.arg_choices:
+    if (
+        transform
+        and transform.arg_choices
+        and rule_.transform_args
+        and rule_.transform_args[0] not in transform.arg_choices
+    ):
         return msg(N_("%(value)s is not a choice of this transform."), value=rule_.transform_args[0])
     if len(rule_.zoho) > 1 and not (transform and transform.multi_source):
         return msg(N_("Several Zoho fields can only go into one Xero field through a joining transform."))
@@ -419,8 +467,8 @@ def check_rule(rule_: Rule, zoho_type: FieldType | None, xero_type: FieldType | 
     if rule_.is_fixed and rule_.arrow is Arrow.BOTH:
         return msg(N_("A fixed value goes one way: choose Zoho to Xero or Xero to Zoho."))
     if rule_.is_fixed:
-        target = xero_type if rule_.arrow.to_xero else zoho_type
-        if target is not None and target.read_only:
+        target_type = xero_type if rule_.arrow.to_xero else zoho_type
+        if target_type is not None and target_type.read_only:
             return msg(N_("This field is read-only in the target system."))
         return None
     if not rule_.zoho or not rule_.xero:
@@ -447,8 +495,11 @@ def check_rule(rule_: Rule, zoho_type: FieldType | None, xero_type: FieldType | 
         checks.append((xero_type.family, zoho_type.family))
     for source, target in checks:
         if source not in COMPATIBLE.get(target, {target}) and not (rule_.values and target == "picklist"):
-            return msg(N_("A %(source)s value cannot go into a %(target)s field."),
-                       source=TYPE_NAMES.get(source, source), target=TYPE_NAMES.get(target, target))
+            return msg(
+                N_("A %(source)s value cannot go into a %(target)s field."),
+                source=TYPE_NAMES.get(source, source),
+                target=TYPE_NAMES.get(target, target),
+            )
     if zoho_type.family == "picklist" and rule_.values and rule_.arrow.to_zoho:
         unknown = sorted(set(rule_.values) - set(zoho_type.picklist)) if zoho_type.picklist else []
         if unknown:
@@ -457,15 +508,24 @@ def check_rule(rule_: Rule, zoho_type: FieldType | None, xero_type: FieldType | 
 
 
 TYPE_NAMES = {
-    "text": N_("text"), "email": N_("email"), "phone": N_("phone"), "url": N_("web address"),
-    "picklist": N_("picklist"), "multipicklist": N_("multi-select picklist"), "number": N_("number"),
-    "date": N_("date"), "datetime": N_("date-time"), "boolean": N_("yes/no"), "lookup": N_("lookup"),
+    "text": N_("text"),
+    "email": N_("email"),
+    "phone": N_("phone"),
+    "url": N_("web address"),
+    "picklist": N_("picklist"),
+    "multipicklist": N_("multi-select picklist"),
+    "number": N_("number"),
+    "date": N_("date"),
+    "datetime": N_("date-time"),
+    "boolean": N_("yes/no"),
+    "lookup": N_("lookup"),
     "lines": N_("line items"),
 }
 
 
-def check_mapping(mapping: PairMapping, zoho_types: Mapping[str, FieldType],
-                  xero_types: Mapping[str, FieldType]) -> dict[str, Msg]:
+def check_mapping(
+    mapping: PairMapping, zoho_types: Mapping[str, FieldType], xero_types: Mapping[str, FieldType]
+) -> dict[str, Msg]:
     """Refusals by rule key; the keys of the fields looked up are the rules' first path segments."""
     problems: dict[str, Msg] = {}
     seen_targets: dict[str, str] = {}
@@ -473,7 +533,9 @@ def check_mapping(mapping: PairMapping, zoho_types: Mapping[str, FieldType],
         if rule_.kind == "lines":
             continue
         zoho_type = zoho_types.get(top_key(rule_.zoho[0])) if rule_.zoho else None
-        xero_type = xero_types.get(rule_.xero) or (xero_types.get(top_key(rule_.xero)) if rule_.xero else None)
+        xero_type = xero_types.get(rule_.xero) or (
+            xero_types.get(top_key(rule_.xero)) if rule_.xero else None
+        )
         problem = check_rule(rule_, zoho_type, xero_type)
         if problem is None and rule_.arrow.to_xero and rule_.xero:
             if rule_.xero in seen_targets:

@@ -1,8 +1,10 @@
 """The default mapping of every module pair, as data, in one place (documented in docs/mapping.md).
 
-Pairs are named ``<Zoho module>><Xero module>``. Arrows: ``->`` Zoho to Xero, ``<-`` Xero to Zoho, ``<->`` both.
+Pairs are named ``<Zoho module>><Xero module>``. Arrows: ``->`` Zoho to Xero, ``<-`` Xero to Zoho, ``<->``
+both.
 Custom fields the defaults write on the Zoho side (``Amount_Paid``, ``Outstanding_Balance``...) are created by
-the connections setup; a tenant without them edits the pair (the editor refuses a rule whose field is missing).
+the connections setup; a tenant without them edits the pair (the editor refuses a rule whose field is
+missing).
 
 Virtual Xero fields starting with ``$`` are computed by the engine from the Xero record before mapping
 (:func:`portal.sync.engine.payment_view`): ``$PaymentStatus`` (Paid, Partially paid, Overdue, Unpaid) and
@@ -40,7 +42,8 @@ def _address(prefix: str, address_type: str, code_field: str) -> list[Rule]:
 DEFAULT_RULES: dict[str, list[Rule]] = {
     CUSTOMERS_FROM_ACCOUNTS: [
         rule("Account_Name", "Name"),
-        # Xero: ContactNumber is an external key settable only through the API (FACTS.md §4 Contacts); the Zoho id
+        # Xero: ContactNumber is an external key settable only through the API (FACTS.md §4 Contacts); the
+        # Zoho id
         # there lets a crashed create be found again instead of duplicated.
         rule("id", "ContactNumber", "->", label="Zoho record id", create_only=True),
         rule("Account_Number", "AccountNumber"),
@@ -92,23 +95,45 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
     CHART: [
         rule("Name", "Name"),
         rule("Account_Code", "Code"),
-        rule("Account_Type", "Type", values={
-            "Bank": "BANK", "Current Asset": "CURRENT", "Current Liability": "CURRLIAB",
-            "Depreciation": "DEPRECIATN", "Direct Costs": "DIRECTCOSTS", "Equity": "EQUITY", "Expense": "EXPENSE",
-            "Fixed Asset": "FIXED", "Inventory": "INVENTORY", "Liability": "LIABILITY",
-            "Non-current Asset": "NONCURRENT", "Other Income": "OTHERINCOME", "Overhead": "OVERHEADS",
-            "Prepayment": "PREPAYMENT", "Revenue": "REVENUE", "Sales": "SALES",
-            "Non-current Liability": "TERMLIAB",
-        }),
+        rule(
+            "Account_Type",
+            "Type",
+            values={
+                "Bank": "BANK",
+                "Current Asset": "CURRENT",
+                "Current Liability": "CURRLIAB",
+                "Depreciation": "DEPRECIATN",
+                "Direct Costs": "DIRECTCOSTS",
+                "Equity": "EQUITY",
+                "Expense": "EXPENSE",
+                "Fixed Asset": "FIXED",
+                "Inventory": "INVENTORY",
+                "Liability": "LIABILITY",
+                "Non-current Asset": "NONCURRENT",
+                "Other Income": "OTHERINCOME",
+                "Overhead": "OVERHEADS",
+                "Prepayment": "PREPAYMENT",
+                "Revenue": "REVENUE",
+                "Sales": "SALES",
+                "Non-current Liability": "TERMLIAB",
+            },
+        ),
         rule("Tax_Type", "TaxType"),
         rule("Description", "Description"),
     ],
     PAYMENTS: [
         rule("Amount_Paid", "AmountPaid", "<-", family="number"),
         rule("Amount_Due", "AmountDue", "<-", family="number"),
-        rule("Status", "$PaymentStatus", "<-", values={
-            "Paid": "Paid", "Partially Paid": "PartiallyPaid", "Overdue": "Overdue",
-        }),
+        rule(
+            "Status",
+            "$PaymentStatus",
+            "<-",
+            values={
+                "Paid": "Paid",
+                "Partially Paid": "PartiallyPaid",
+                "Overdue": "Overdue",
+            },
+        ),
         rule("Payment_Date", "$LastPaymentDate", "<-", family="date"),
     ],
     BALANCES: [
@@ -118,7 +143,8 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
     ],
 }
 
-# Invoice line items: Zoho Invoiced_Items keys (FACTS.md Zoho §4) against Xero LineItems keys. The item reference,
+# Invoice line items: Zoho Invoiced_Items keys (FACTS.md Zoho §4) against Xero LineItems keys. The item
+# reference,
 # discount and tax are translated by portal.sync.invoices (links, exact discount rate, tax rate lookup).
 DEFAULT_LINE_RULES: dict[str, list[Rule]] = {
     INVOICES: [
@@ -127,18 +153,18 @@ DEFAULT_LINE_RULES: dict[str, list[Rule]] = {
         rule("Quantity", "Quantity", family="number"),
         rule("List_Price", "UnitAmount", family="number"),
     ],
-    DEALS: [
-        rule("id", "ItemCode", "->", kind="ref", ref="item"),
-        rule("Description", "Description", "->"),
-        rule("Quantity", "Quantity", "->", family="number"),
-        rule("Unit_Price", "UnitAmount", "->", family="number"),
-    ],
 }
+# A won deal's products become invoice lines through the invoice line rules.
+DEFAULT_LINE_RULES[DEALS] = DEFAULT_LINE_RULES[INVOICES]
 
 
 def default_mapping(pair: str) -> PairMapping:
-    return PairMapping(pair=pair, rules=tuple(DEFAULT_RULES[pair]), version=0,
-                       line_rules=tuple(DEFAULT_LINE_RULES.get(pair, ())))
+    return PairMapping(
+        pair=pair,
+        rules=tuple(DEFAULT_RULES[pair]),
+        version=0,
+        line_rules=tuple(DEFAULT_LINE_RULES.get(pair, ())),
+    )
 
 
 def customer_pair(customer_module: str) -> str:
@@ -152,43 +178,91 @@ def _t(family: str, read_only: bool = False, max_length: int | None = None) -> F
 # Xero fields the mapping editor offers, with their types (OAS schemas, FACTS.md §4).
 XERO_FIELDS: Mapping[str, Mapping[str, FieldType]] = {
     "Contacts": {
-        "Name": _t("text", max_length=255), "FirstName": _t("text", max_length=255),
-        "LastName": _t("text", max_length=255), "EmailAddress": _t("email", max_length=255),
-        "ContactNumber": _t("text", max_length=50), "AccountNumber": _t("text", max_length=50),
-        "Website": _t("url"), "TaxNumber": _t("text", max_length=50), "BankAccountDetails": _t("text"),
-        "DefaultCurrency": _t("picklist"), "ContactStatus": _t("picklist"),
-        **{f"Addresses[AddressType={kind}].{part}": _t("text")
-           for kind in ("STREET", "POBOX")
-           for part in ("AddressLine1", "AddressLine2", "City", "Region", "PostalCode", "Country", "AttentionTo")},
-        **{f"Phones[PhoneType={kind}].PhoneNumber": _t("phone") for kind in ("DEFAULT", "DDI", "MOBILE", "FAX")},
+        "Name": _t("text", max_length=255),
+        "FirstName": _t("text", max_length=255),
+        "LastName": _t("text", max_length=255),
+        "EmailAddress": _t("email", max_length=255),
+        "ContactNumber": _t("text", max_length=50),
+        "AccountNumber": _t("text", max_length=50),
+        "Website": _t("url"),
+        "TaxNumber": _t("text", max_length=50),
+        "BankAccountDetails": _t("text"),
+        "DefaultCurrency": _t("picklist"),
+        "ContactStatus": _t("picklist"),
+        **{
+            f"Addresses[AddressType={kind}].{part}": _t("text")
+            for kind in ("STREET", "POBOX")
+            for part in (
+                "AddressLine1",
+                "AddressLine2",
+                "City",
+                "Region",
+                "PostalCode",
+                "Country",
+                "AttentionTo",
+            )
+        },
+        **{
+            f"Phones[PhoneType={kind}].PhoneNumber": _t("phone")
+            for kind in ("DEFAULT", "DDI", "MOBILE", "FAX")
+        },
         "Balances.AccountsReceivable.Outstanding": _t("number", read_only=True),
         "Balances.AccountsReceivable.Overdue": _t("number", read_only=True),
-        "IsCustomer": _t("boolean", read_only=True), "UpdatedDateUTC": _t("datetime", read_only=True),
+        "IsCustomer": _t("boolean", read_only=True),
+        "UpdatedDateUTC": _t("datetime", read_only=True),
     },
-    "ContactPersons": {"FirstName": _t("text"), "LastName": _t("text"), "EmailAddress": _t("email"),
-                       "IncludeInEmails": _t("boolean")},
+    "ContactPersons": {
+        "FirstName": _t("text"),
+        "LastName": _t("text"),
+        "EmailAddress": _t("email"),
+        "IncludeInEmails": _t("boolean"),
+    },
     "Items": {
-        "Code": _t("text", max_length=30), "Name": _t("text", max_length=50),
-        "Description": _t("text", max_length=4000), "PurchaseDescription": _t("text", max_length=4000),
-        "SalesDetails.UnitPrice": _t("number"), "SalesDetails.AccountCode": _t("text"),
-        "SalesDetails.TaxType": _t("text"), "PurchaseDetails.UnitPrice": _t("number"),
-        "IsSold": _t("boolean"), "IsPurchased": _t("boolean"),
+        "Code": _t("text", max_length=30),
+        "Name": _t("text", max_length=50),
+        "Description": _t("text", max_length=4000),
+        "PurchaseDescription": _t("text", max_length=4000),
+        "SalesDetails.UnitPrice": _t("number"),
+        "SalesDetails.AccountCode": _t("text"),
+        "SalesDetails.TaxType": _t("text"),
+        "PurchaseDetails.UnitPrice": _t("number"),
+        "IsSold": _t("boolean"),
+        "IsPurchased": _t("boolean"),
         "QuantityOnHand": _t("number", read_only=True),
     },
     "Invoices": {
-        "Contact.ContactID": _t("lookup"), "InvoiceNumber": _t("text", max_length=255), "Reference": _t("text"),
-        "Date": _t("date"), "DueDate": _t("date"), "CurrencyCode": _t("picklist"), "CurrencyRate": _t("number"),
-        "Url": _t("url"), "Status": _t("picklist"), "LineItems": _t("lines"),
-        "SubTotal": _t("number", read_only=True), "TotalTax": _t("number", read_only=True),
-        "Total": _t("number", read_only=True), "AmountDue": _t("number", read_only=True),
-        "AmountPaid": _t("number", read_only=True), "FullyPaidOnDate": _t("date", read_only=True),
-        "$PaymentStatus": _t("picklist", read_only=True), "$LastPaymentDate": _t("date", read_only=True),
+        "Contact.ContactID": _t("lookup"),
+        "InvoiceNumber": _t("text", max_length=255),
+        "Reference": _t("text"),
+        "Date": _t("date"),
+        "DueDate": _t("date"),
+        "CurrencyCode": _t("picklist"),
+        "CurrencyRate": _t("number"),
+        "Url": _t("url"),
+        "Status": _t("picklist"),
+        "LineItems": _t("lines"),
+        "SubTotal": _t("number", read_only=True),
+        "TotalTax": _t("number", read_only=True),
+        "Total": _t("number", read_only=True),
+        "AmountDue": _t("number", read_only=True),
+        "AmountPaid": _t("number", read_only=True),
+        "FullyPaidOnDate": _t("date", read_only=True),
+        "$PaymentStatus": _t("picklist", read_only=True),
+        "$LastPaymentDate": _t("date", read_only=True),
     },
-    "Accounts": {"Name": _t("text", max_length=150), "Code": _t("text", max_length=10), "Type": _t("picklist"),
-                 "TaxType": _t("text"), "Description": _t("text"), "Status": _t("picklist"),
-                 "EnablePaymentsToAccount": _t("boolean")},
-    "Balances": {"Balances.AccountsReceivable.Outstanding": _t("number", read_only=True),
-                 "Balances.AccountsReceivable.Overdue": _t("number", read_only=True),
-                 "$LastPaymentDate": _t("date", read_only=True)},
+    "Accounts": {
+        "Name": _t("text", max_length=150),
+        "Code": _t("text", max_length=10),
+        "Type": _t("picklist"),
+        "TaxType": _t("text"),
+        "Description": _t("text"),
+        "Status": _t("picklist"),
+        "EnablePaymentsToAccount": _t("boolean"),
+    },
+    "Balances": {
+        "Balances.AccountsReceivable.Outstanding": _t("number", read_only=True),
+        "Balances.AccountsReceivable.Overdue": _t("number", read_only=True),
+        "$LastPaymentDate": _t("date", read_only=True),
+    },
     "Payments": {},
 }

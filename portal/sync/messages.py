@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(msgid: str) -> str:
     return msgid
 
 
@@ -64,12 +64,20 @@ SKIP_REASONS: dict[str, str] = {
     "not_sales_invoice": N_("Bills (ACCPAY) are not synced."),
     "no_counterpart": N_("There is no linked record to %(action)s."),
     "cannot_delete_invoice": N_(
-        "The invoice is %(status)s: Xero only deletes draft or submitted invoices, and voiding is not allowed."
+        "The invoice is %(status)s: Xero only deletes draft or submitted "
+        "invoices, and voiding is not allowed."
     ),
     "no_customer": N_("It has no customer (%(field)s is empty)."),
-    "person_without_customer": N_("The contact has no account, so it cannot become a contact person in Xero."),
+    "person_without_customer": N_(
+        "The contact has no account, so it cannot become a contact person in Xero."
+    ),
     "not_synced_module": N_("%(module)s records are not synced with these settings."),
     "line_without_item": N_("A line has no item, and Zoho CRM needs a product on every line."),
+    "source_removed": N_(
+        "It is archived, deleted or voided in %(system)s, so it is not created on the other side."
+    ),
+    "counterpart_removed": N_("Its counterpart was removed by an earlier sync; it is not recreated."),
+    "too_many_persons": N_("Xero keeps at most 5 contact persons per contact."),
 }
 
 

@@ -1,26 +1,34 @@
 """The two connector-shaped interfaces the engine is driven through: one for Zoho CRM, one for Xero.
 
 A connector adapter (portal/connectors/zoho, portal/connectors/xero) implements one of these Protocols; the
-in-memory fakes in :mod:`portal.sync.testing` implement both for unit tests. Rules every implementation follows:
+in-memory fakes in :mod:`portal.sync.testing` implement both for unit tests. Rules every implementation
+follows:
 
-* **Plain dicts in the remote system's own field names**: Zoho API names (``Account_Name``, ``Billing_Street``,
+* **Plain dicts in the remote system's own field names**: Zoho API names (``Account_Name``,
+``Billing_Street``,
   ``Invoiced_Items``, lookups as ``{"id": ..., "name": ...}``), Xero names (``Name``, ``Addresses``,
   ``LineItems``, ``Contact: {"ContactID": ...}``). No mapping, nothing of the other system.
 * **Normalised scalars**: dates as ``YYYY-MM-DD`` strings, instants as ISO-8601 strings with an offset
   (Xero's ``/Date(ms+0000)/`` is converted by the Xero connector: FACTS.md §3), numbers as JSON numbers or
-  numeric strings (the engine reads them through ``Decimal(str(x))``), ids as strings (Zoho ids have 19 digits).
+  numeric strings (the engine reads them through ``Decimal(str(x))``), ids as strings (Zoho ids have 19
+  digits).
 * **Record identity and version**: Zoho records carry ``id`` and ``Modified_Time``; Xero records carry their
-  ``<Entity>ID`` (``ContactID``, ``ItemID``, ``InvoiceID``, ``PaymentID``, ``AccountID``) and ``UpdatedDateUTC``.
+  ``<Entity>ID`` (``ContactID``, ``ItemID``, ``InvoiceID``, ``PaymentID``, ``AccountID``) and
+  ``UpdatedDateUTC``.
 * **Batches in, one result per record out, in input order.** Callers never pass more than ``max_write_batch``
   records (Xero 50 with ``summarizeErrors=false``; Zoho 100) or ``max_read_ids`` ids per call. A per-record
-  refusal is a :class:`WriteResult` with ``error`` set (never an exception); a whole-call failure raises one of
+  refusal is a :class:`WriteResult` with ``error`` set (never an exception); a whole-call failure raises one
+  of
   :mod:`portal.connectors.errors` (``RateLimited``, ``Transient``, ``AuthExpired``, ...).
 * **Idempotency**: every :class:`WriteRequest`/:class:`RemoveRequest` carries ``idempotency_key``. The Xero
   connector sends it as the ``Idempotency-Key`` header (one key per HTTP call: derive it from the keys of the
   records in the batch, e.g. their sha256); the Zoho API has none, so the Zoho connector may ignore it.
-* **Deletes follow each system's rules**, chosen by the engine and passed as :class:`RemoveAction`: Zoho records
-  are deleted; Xero contacts are archived (Contacts have no DELETE), invoices are set to DELETED (draft/submitted)
-  or VOIDED (authorised, only when the tenant allows voiding), items and payments are deleted, accounts archived.
+* **Deletes follow each system's rules**, chosen by the engine and passed as :class:`RemoveAction`: Zoho
+records
+  are deleted; Xero contacts are archived (Contacts have no DELETE), invoices are set to DELETED
+  (draft/submitted)
+  or VOIDED (authorised, only when the tenant allows voiding), items and payments are deleted, accounts
+  archived.
 """
 
 from __future__ import annotations
@@ -59,7 +67,8 @@ class RemoveAction(enum.StrEnum):
 
 @dataclass(frozen=True)
 class WriteRequest:
-    """One record to create or update. For updates, ``record`` holds the remote id (``id`` / ``ContactID``...)."""
+    """One record to create or update. For updates, ``record`` holds the remote id (``id`` /
+    ``ContactID``...)."""
 
     record: Record
     idempotency_key: str
@@ -88,8 +97,10 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a changed-records listing. ``next_cursor`` is opaque to the engine (a Xero page number, a Zoho
-    ``page_token``...) and None on the last page; it is stored in a run's cursor so a run resumes after a crash."""
+    """One page of a changed-records listing. ``next_cursor`` is opaque to the engine (a Xero page number, a
+    Zoho
+    ``page_token``...) and None on the last page; it is stored in a run's cursor so a run resumes after a
+    crash."""
 
     records: list[Record]
     next_cursor: str | None = None
@@ -100,7 +111,9 @@ class FieldInfo:
     """Field metadata in a neutral shape (Zoho ``/settings/fields``; Xero fields come from the OAS)."""
 
     api_name: str
-    data_type: str  # Zoho vocabulary: text, email, phone, website, picklist, double, currency, date, lookup, ...
+    data_type: (
+        str  # Zoho vocabulary: text, email, phone, website, picklist, double, currency, date, lookup, ...
+    )
     label: str = ""
     custom: bool = False
     mandatory: bool = False
@@ -119,7 +132,8 @@ class ZohoPort(Protocol):
     max_read_ids: int  # 100
 
     def list_changed(self, module: str, since: datetime | None, cursor: str | None) -> Page:
-        """Records modified after ``since`` (If-Modified-Since), oldest first, ``fields`` chunked, per_page=200,
+        """Records modified after ``since`` (If-Modified-Since), oldest first, ``fields`` chunked,
+        per_page=200,
         ``page_token`` past 2,000 records. Invoices carry ``Invoiced_Items`` (the connector fetches them)."""
         ...
 
@@ -161,7 +175,8 @@ class XeroPort(Protocol):
     max_read_ids: int
 
     def list_changed(self, module: str, since: datetime | None, cursor: str | None) -> Page:
-        """Records with UpdatedDateUTC after ``since`` (If-Modified-Since), archived contacts included, invoices
+        """Records with UpdatedDateUTC after ``since`` (If-Modified-Since), archived contacts included,
+        invoices
         with their LineItems (``page`` given, FACTS.md §3), largest page size."""
         ...
 

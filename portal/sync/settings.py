@@ -1,6 +1,7 @@
 """A tenant's sync configuration as the engine sees it, and the rules that refuse nonsensical combinations.
 
-:class:`SyncSettings` is a frozen value: the model :class:`portal.models.sync.SyncConfig` stores it as JSON and a
+:class:`SyncSettings` is a frozen value: the model :class:`portal.models.sync.SyncConfig` stores it as JSON
+and a
 run takes one snapshot, so saving the settings page while a run is going never changes that run half-way.
 """
 
@@ -97,7 +98,7 @@ class SyncSettings:
         """The Zoho module that becomes Xero contact persons: Contacts when Accounts are the customers."""
         return "Contacts" if self.customer_module == "Accounts" else None
 
-    # --- persistence -------------------------------------------------------------------------------------
+    # --- persistence ---------------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -138,11 +139,12 @@ class SyncSettings:
     def with_module(self, direction: Direction, module: str, **switches: bool) -> SyncSettings:
         table = dict(self.zoho_to_xero if direction is Direction.ZOHO_TO_XERO else self.xero_to_zoho)
         table[module] = replace(table.get(module, ModuleSwitches()), **switches)
-        key = "zoho_to_xero" if direction is Direction.ZOHO_TO_XERO else "xero_to_zoho"
-        return replace(self, **{key: table})
+        if direction is Direction.ZOHO_TO_XERO:
+            return replace(self, zoho_to_xero=table)
+        return replace(self, xero_to_zoho=table)
 
 
-# --- validation ---------------------------------------------------------------------------------------------
+# --- validation --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -175,76 +177,128 @@ def validate_settings(settings: SyncSettings) -> list[Problem]:
         return table.get(module, ModuleSwitches()).enabled
 
     def turn_on(direction: str, module: str) -> Fix:
-        return Fix(msg(N_("Turn on %(module)s"), module=_module_label(module)), {f"{direction}.{module}.enabled": True})
+        return Fix(
+            msg(N_("Turn on %(module)s"), module=_module_label(module)),
+            {f"{direction}.{module}.enabled": True},
+        )
 
     if settings.customer_module not in CUSTOMER_MODULES:
-        problems.append(Problem("customer_module", msg(N_("Choose Accounts or Contacts as the customer module.")),
-                                ("customer_module",)))
+        problems.append(
+            Problem(
+                "customer_module",
+                msg(N_("Choose Accounts or Contacts as the customer module.")),
+                ("customer_module",),
+            )
+        )
         return problems
     customer = settings.customer_module
 
     for module in ("Invoices", "Deals"):
         if on(z2x, module) and not on(z2x, customer):
-            problems.append(Problem(
-                f"{module.lower()}_need_customers",
-                msg(N_("%(module)s need their customers in Xero, but %(customer)s (the customer module) is off."),
-                    module=_module_label(module), customer=_module_label(customer)),
-                (f"zoho_to_xero.{module}.enabled", f"zoho_to_xero.{customer}.enabled"),
-                turn_on("zoho_to_xero", customer),
-            ))
+            problems.append(
+                Problem(
+                    f"{module.lower()}_need_customers",
+                    msg(
+                        N_(
+                            "%(module)s need their customers in Xero, but %(customer)s (the "
+                            "customer module) is off."
+                        ),
+                        module=_module_label(module),
+                        customer=_module_label(customer),
+                    ),
+                    (f"zoho_to_xero.{module}.enabled", f"zoho_to_xero.{customer}.enabled"),
+                    turn_on("zoho_to_xero", customer),
+                )
+            )
     if on(z2x, "Invoices") and not on(z2x, "Products"):
-        problems.append(Problem(
-            "invoices_need_products",
-            msg(N_("Invoices need their products as Xero items, but Products is off.")),
-            ("zoho_to_xero.Invoices.enabled", "zoho_to_xero.Products.enabled"),
-            turn_on("zoho_to_xero", "Products"),
-        ))
+        problems.append(
+            Problem(
+                "invoices_need_products",
+                msg(N_("Invoices need their products as Xero items, but Products is off.")),
+                ("zoho_to_xero.Invoices.enabled", "zoho_to_xero.Products.enabled"),
+                turn_on("zoho_to_xero", "Products"),
+            )
+        )
     if customer == "Contacts" and on(z2x, "Accounts"):
-        problems.append(Problem(
-            "accounts_not_synced",
-            msg(N_("With Contacts as the customer module, Zoho accounts are not synced to Xero: turn Accounts off "
-                   "or make Accounts the customer module.")),
-            ("zoho_to_xero.Accounts.enabled", "customer_module"),
-            Fix(msg(N_("Make Accounts the customer module")), {"customer_module": "Accounts"}),
-        ))
+        problems.append(
+            Problem(
+                "accounts_not_synced",
+                msg(
+                    N_(
+                        "With Contacts as the customer module, Zoho accounts are not synced to Xero: "
+                        "turn Accounts off "
+                        "or make Accounts the customer module."
+                    )
+                ),
+                ("zoho_to_xero.Accounts.enabled", "customer_module"),
+                Fix(msg(N_("Make Accounts the customer module")), {"customer_module": "Accounts"}),
+            )
+        )
     if (on(z2x, "Invoices") or on(z2x, "Deals")) and not settings.default_sales_account.strip():
-        problems.append(Problem(
-            "sales_account_missing",
-            msg(N_("Choose the default sales account that invoice lines without an item account are posted to.")),
-            ("default_sales_account",),
-        ))
+        problems.append(
+            Problem(
+                "sales_account_missing",
+                msg(
+                    N_(
+                        "Choose the default sales account that invoice lines without an item account "
+                        "are posted to."
+                    )
+                ),
+                ("default_sales_account",),
+            )
+        )
     if on(z2x, "Deals") and not settings.won_deal_stage.strip():
-        problems.append(Problem(
-            "won_stage_missing",
-            msg(N_("Choose the deal stage that creates the Xero invoice (for example Closed Won).")),
-            ("won_deal_stage",),
-            Fix(msg(N_("Use Closed Won")), {"won_deal_stage": "Closed Won"}),
-        ))
+        problems.append(
+            Problem(
+                "won_stage_missing",
+                msg(N_("Choose the deal stage that creates the Xero invoice (for example Closed Won).")),
+                ("won_deal_stage",),
+                Fix(msg(N_("Use Closed Won")), {"won_deal_stage": "Closed Won"}),
+            )
+        )
     if on(x2z, "Payments") and not (on(x2z, "Invoices") or on(z2x, "Invoices")):
-        problems.append(Problem(
-            "payments_need_invoices",
-            msg(N_("Payments update Zoho invoices, but Invoices are synced in neither direction.")),
-            ("xero_to_zoho.Payments.enabled", "xero_to_zoho.Invoices.enabled"),
-            turn_on("xero_to_zoho", "Invoices"),
-        ))
+        problems.append(
+            Problem(
+                "payments_need_invoices",
+                msg(N_("Payments update Zoho invoices, but Invoices are synced in neither direction.")),
+                ("xero_to_zoho.Payments.enabled", "xero_to_zoho.Invoices.enabled"),
+                turn_on("xero_to_zoho", "Invoices"),
+            )
+        )
     if on(x2z, "Invoices") and not (on(x2z, "Contacts") or on(z2x, customer)):
-        problems.append(Problem(
-            "xero_invoices_need_contacts",
-            msg(N_("Xero invoices need their contacts in Zoho, but Contacts are synced in neither direction.")),
-            ("xero_to_zoho.Invoices.enabled", "xero_to_zoho.Contacts.enabled"),
-            turn_on("xero_to_zoho", "Contacts"),
-        ))
+        problems.append(
+            Problem(
+                "xero_invoices_need_contacts",
+                msg(
+                    N_(
+                        "Xero invoices need their contacts in Zoho, but Contacts are synced in "
+                        "neither direction."
+                    )
+                ),
+                ("xero_to_zoho.Invoices.enabled", "xero_to_zoho.Contacts.enabled"),
+                turn_on("xero_to_zoho", "Contacts"),
+            )
+        )
     for direction, table in (("zoho_to_xero", z2x), ("xero_to_zoho", x2z)):
         for module, switches in table.items():
             if switches.enabled and not (switches.create or switches.update or switches.delete):
-                problems.append(Problem(
-                    "module_does_nothing",
-                    msg(N_("%(module)s is on but Create, Update and Delete are all off, so nothing would move."),
-                        module=_module_label(module)),
-                    (f"{direction}.{module}.enabled",),
-                    Fix(msg(N_("Turn on Create and Update")),
-                        {f"{direction}.{module}.create": True, f"{direction}.{module}.update": True}),
-                ))
+                problems.append(
+                    Problem(
+                        "module_does_nothing",
+                        msg(
+                            N_(
+                                "%(module)s is on but Create, Update and Delete are all off, "
+                                "so nothing would move."
+                            ),
+                            module=_module_label(module),
+                        ),
+                        (f"{direction}.{module}.enabled",),
+                        Fix(
+                            msg(N_("Turn on Create and Update")),
+                            {f"{direction}.{module}.create": True, f"{direction}.{module}.update": True},
+                        ),
+                    )
+                )
     return problems
 
 

@@ -84,6 +84,12 @@ class SyncSettings:
     allow_voiding: bool = False
     won_deal_stage: str = "Closed Won"
 
+    def __post_init__(self) -> None:
+        # Accept plain strings (forms, JSON, tests) and keep typed enums inside.
+        object.__setattr__(self, "new_invoice_status", InvoiceStatus(self.new_invoice_status))
+        object.__setattr__(self, "tax_treatment", TaxTreatment(self.tax_treatment))
+        object.__setattr__(self, "conflict_policy", ConflictPolicy(self.conflict_policy))
+
     def switches(self, direction: Direction, module: str) -> ModuleSwitches:
         table = self.zoho_to_xero if direction is Direction.ZOHO_TO_XERO else self.xero_to_zoho
         return table.get(module, ModuleSwitches())

@@ -271,7 +271,9 @@ class FakeXero(_Base):
                     result = WriteResult(error=refused)
             else:
                 result = WriteResult(error=error)
-            self._idempotency[request.idempotency_key] = (fingerprint, result)
+            if result.error is None or not result.error.retryable:
+                # A transient failure is not kept for replay, so a retry with the same key can succeed.
+                self._idempotency[request.idempotency_key] = (fingerprint, result)
             results.append(result)
         if fault is not None and fault.kind == "lost_response":
             raise Transient("timeout: the response was lost")

@@ -1986,8 +1986,10 @@ class SyncEngine:
 
     def _release_memory(self) -> None:
         """Between top-level batches nothing is kept: a 100,000-record run holds one page at a time (the
-        session's identity map only holds weak references to committed, unmodified rows)."""
-        self._links.clear()
+        session's identity map only holds weak references to committed, unmodified rows). A dry run keeps its
+        planned links: later modules must see the customers and items it would have created."""
+        if not self.dry_run:
+            self._links.clear()
 
 
 def _person_key(person: Mapping[str, Any]) -> str:

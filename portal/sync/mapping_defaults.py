@@ -264,5 +264,6 @@ XERO_FIELDS: Mapping[str, Mapping[str, FieldType]] = {
         "Balances.AccountsReceivable.Overdue": _t("number", read_only=True),
         "$LastPaymentDate": _t("date", read_only=True),
     },
-    "Payments": {},
 }
+# The payment pair reads the paid invoice (amounts, status, payment dates), so it offers the invoice's fields.
+XERO_FIELDS = {**XERO_FIELDS, "Payments": XERO_FIELDS["Invoices"]}

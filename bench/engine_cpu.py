@@ -1,15 +1,17 @@
-"""Sync engine cost: worker CPU per record synced (fake remote time excluded) and peak memory over 100,000 records.
+"""Sync engine cost: worker CPU per record synced (fake remote time excluded) and peak memory over 100,000
+records.
 
     python bench/engine_cpu.py                 # both measurements, default sizes
     python bench/engine_cpu.py --cpu-records 2000 --memory-records 100000
 
-CPU: a historical Zoho -> Xero run of customers, products and invoices (3 lines each) against the in-memory fakes,
-on a file-backed SQLite database (links and audit rows really written). The time spent inside the fakes is
-measured and subtracted, so the figure is the engine's own work: mapping, hashing, matching, merging, links,
-audit. Three passes: first sync (creates), an update of every record, and a repeat (zero writes).
+CPU: a historical Zoho -> Xero run of customers, products and invoices (3 lines each) against the in-memory
+fakes, on a file-backed SQLite database (links and audit rows really written). The time spent inside the
+fakes is measured and subtracted, so the figure is the engine's own work: mapping, hashing, matching, merging,
+links, audit. Three passes: first sync (creates), an update of every record, and a repeat (zero writes).
 
-Memory: 100,000 customers streamed page by page from a generating Zoho port into a Xero port that keeps nothing,
-so the process's resident memory is the engine's. Target: flat (no growth with the record count) and under 300 MB.
+Memory: 100,000 customers streamed page by page from a generating Zoho port into a Xero port that keeps
+nothing, so the process's resident memory is the engine's. Target: flat (no growth with the record count) and
+under 300 MB.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 
-from portal.models import AuditEntry, Base, RecordLink, Tenant  # noqa: E402
-from portal.sync.engine import Cursor, SyncEngine  # noqa: E402
-from portal.sync.ports import Page, Record, RemoveRequest, WriteRequest, WriteResult  # noqa: E402
-from portal.sync.settings import Direction, SyncSettings  # noqa: E402
-from portal.sync.testing import FakeClock, FakeXero, FakeZoho  # noqa: E402
+from portal.models import AuditEntry, Base, RecordLink, Tenant
+from portal.sync.engine import Cursor, SyncEngine
+from portal.sync.ports import Page, Record, RemoveRequest, WriteRequest, WriteResult
+from portal.sync.settings import Direction, SyncSettings
+from portal.sync.testing import FakeClock, FakeXero, FakeZoho
 
 CPU_TARGET_MS = 2.0
 MEMORY_TARGET_MB = 300.0
@@ -83,25 +85,59 @@ def measure_cpu(records: int) -> dict[str, float]:
         clock = FakeClock()
         zoho, xero = FakeZoho(clock), FakeXero(clock)
         zoho.page_size = xero.page_size = 200
-        accounts = [zoho.add("Accounts", {"Account_Name": f"Customer {i}", "Phone": f"+44 {i:08d}",
-                                          "Billing_Street": f"{i} High St", "Billing_City": "Leeds",
-                                          "Website": f"https://c{i}.test"}) for i in range(records)]
-        products = [zoho.add("Products", {"Product_Name": f"Product {i}", "Product_Code": f"P-{i}",
-                                          "Unit_Price": 1 + i % 50}) for i in range(max(10, records // 10))]
+        accounts = [
+            zoho.add(
+                "Accounts",
+                {
+                    "Account_Name": f"Customer {i}",
+                    "Phone": f"+44 {i:08d}",
+                    "Billing_Street": f"{i} High St",
+                    "Billing_City": "Leeds",
+                    "Website": f"https://c{i}.test",
+                },
+            )
+            for i in range(records)
+        ]
+        products = [
+            zoho.add(
+                "Products",
+                {"Product_Name": f"Product {i}", "Product_Code": f"P-{i}", "Unit_Price": 1 + i % 50},
+            )
+            for i in range(max(10, records // 10))
+        ]
         for i in range(records):
-            zoho.add("Invoices", {"Subject": f"Invoice {i}", "Account_Name": {"id": accounts[i]["id"]},
-                                  "Invoice_Date": "2026-03-01", "Invoiced_Items": [
-                                      {"Product_Name": {"id": products[(i + k) % len(products)]["id"]},
-                                       "Quantity": 1 + k, "List_Price": 1 + (i + k) % 50,
-                                       "Line_Tax": [{"name": "VAT", "percentage": 20}]} for k in range(3)]})
+            zoho.add(
+                "Invoices",
+                {
+                    "Subject": f"Invoice {i}",
+                    "Account_Name": {"id": accounts[i]["id"]},
+                    "Invoice_Date": "2026-03-01",
+                    "Invoiced_Items": [
+                        {
+                            "Product_Name": {"id": products[(i + k) % len(products)]["id"]},
+                            "Quantity": 1 + k,
+                            "List_Price": 1 + (i + k) % 50,
+                            "Line_Tax": [{"name": "VAT", "percentage": 20}],
+                        }
+                        for k in range(3)
+                    ],
+                },
+            )
         synced = records * 2 + len(products)
         settings = SyncSettings.everything_on()
         results = {}
 
         def one_pass(label: str) -> None:
             meter = [0.0]
-            engine = SyncEngine(session, Timed(zoho, meter), Timed(xero, meter), tenant_id=tenant_id,
-                                settings=settings, clock=clock, sleep=lambda s: None)
+            engine = SyncEngine(
+                session,
+                Timed(zoho, meter),
+                Timed(xero, meter),
+                tenant_id=tenant_id,
+                settings=settings,
+                clock=clock,
+                sleep=lambda s: None,
+            )
             started = time.process_time()
             _run(engine, ["Invoices"])
             total = time.process_time() - started
@@ -135,8 +171,13 @@ class StreamingZoho:
         self.stamp = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
 
     def _record(self, index: int) -> Record:
-        return {"id": str(4150868000000000000 + index), "Account_Name": f"Customer {index}",
-                "Phone": f"+44 {index:08d}", "Billing_City": "Leeds", "Modified_Time": self.stamp}
+        return {
+            "id": str(4150868000000000000 + index),
+            "Account_Name": f"Customer {index}",
+            "Phone": f"+44 {index:08d}",
+            "Billing_City": "Leeds",
+            "Modified_Time": self.stamp,
+        }
 
     def list_changed(self, module: str, since: datetime | None, cursor: str | None) -> Page:
         start = int(cursor or 0)
@@ -185,8 +226,16 @@ class ForgetfulXero:
         for request in requests:
             self.created += 1
             contact_id = f"00000000-0000-0000-0000-{self.created:012d}"
-            results.append(WriteResult(id=contact_id, record={**request.record, "ContactID": contact_id,
-                                                               "UpdatedDateUTC": "2026-01-01T00:00:00+00:00"}))
+            results.append(
+                WriteResult(
+                    id=contact_id,
+                    record={
+                        **request.record,
+                        "ContactID": contact_id,
+                        "UpdatedDateUTC": "2026-01-01T00:00:00+00:00",
+                    },
+                )
+            )
         return results
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
@@ -203,8 +252,14 @@ def measure_memory(records: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         session, tenant_id = _session(Path(folder) / "memory.db")
         zoho, xero = StreamingZoho(records), ForgetfulXero()
-        engine = SyncEngine(session, zoho, xero, tenant_id=tenant_id,  # type: ignore[arg-type]
-                            settings=SyncSettings.everything_on(), sleep=lambda s: None)
+        engine = SyncEngine(
+            session,
+            zoho,
+            xero,
+            tenant_id=tenant_id,  # type: ignore[arg-type]
+            settings=SyncSettings.everything_on(),
+            sleep=lambda s: None,
+        )
         cursor: Cursor | None = engine.start(Direction.ZOHO_TO_XERO, ["Accounts"])
         samples: list[tuple[int, float]] = []
         done = 0
@@ -220,34 +275,51 @@ def measure_memory(records: int) -> dict[str, float]:
         session.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fifth = next(rss for n, rss in samples if n >= records // 5)
-    return {"peak": peak, "growth": samples[-1][1] - fifth, "at 20%": fifth, "at 100%": samples[-1][1],
-            "seconds": elapsed}
+    return {
+        "peak": peak,
+        "growth": samples[-1][1] - fifth,
+        "at 20%": fifth,
+        "at 100%": samples[-1][1],
+        "seconds": elapsed,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cpu-records", type=int, default=2000, help="customers and invoices per CPU pass")
     parser.add_argument("--memory-records", type=int, default=100_000)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
     cpu = measure_cpu(args.cpu_records)
-    print(f"Engine CPU per record synced ({args.cpu_records} customers + {args.cpu_records} invoices with 3 lines "
-          f"+ {max(10, args.cpu_records // 10)} products; remote fakes excluded)")
+    print(
+        f"Engine CPU per record synced ({args.cpu_records} customers + {args.cpu_records} invoices "
+        f"with 3 lines + {max(10, args.cpu_records // 10)} products; remote fakes excluded)"
+    )
     for label, value in cpu.items():
         if "remote" in label:
             continue
-        print(f"  {label:<26} {value:6.3f} ms/record   target <= {CPU_TARGET_MS} ms   ratio "
-              f"{value / CPU_TARGET_MS:.2f}   (fakes: {cpu[label + ' (remote fakes)']:.3f} ms/record)")
+        print(
+            f"  {label:<26} {value:6.3f} ms/record   target <= {CPU_TARGET_MS} ms   ratio "
+            f"{value / CPU_TARGET_MS:.2f}   (fakes: {cpu[label + ' (remote fakes)']:.3f} ms/record)"
+        )
     if args.skip_memory:
         return
     memory = measure_memory(args.memory_records)
-    print(f"Memory syncing {args.memory_records:,} customers page by page "
-          f"({memory['seconds']:.0f} s, {args.memory_records / memory['seconds']:.0f} records/s)")
-    print(f"  peak RSS                   {memory['peak']:6.1f} MB          target <  {MEMORY_TARGET_MB:.0f} MB   "
-          f"ratio {memory['peak'] / MEMORY_TARGET_MB:.2f}")
-    print(f"  RSS at 20% -> 100%         {memory['at 20%']:6.1f} -> {memory['at 100%']:.1f} MB "
-          f"(growth {memory['growth']:+.1f} MB; target: flat)")
+    print(
+        f"Memory syncing {args.memory_records:,} customers page by page "
+        f"({memory['seconds']:.0f} s, {args.memory_records / memory['seconds']:.0f} records/s)"
+    )
+    print(
+        f"  peak RSS                   {memory['peak']:6.1f} MB          "
+        f"target <  {MEMORY_TARGET_MB:.0f} MB   ratio {memory['peak'] / MEMORY_TARGET_MB:.2f}"
+    )
+    print(
+        f"  RSS at 20% -> 100%         {memory['at 20%']:6.1f} -> {memory['at 100%']:.1f} MB "
+        f"(growth {memory['growth']:+.1f} MB; target: flat)"
+    )
 
 
 if __name__ == "__main__":

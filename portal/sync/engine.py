@@ -36,7 +36,6 @@ from portal.sync import invoices
 from portal.sync import mapping_defaults as defaults
 from portal.sync.audit import AuditLog
 from portal.sync.mapping import (
-    to_decimal,
     PairMapping,
     Rule,
     TransformError,
@@ -44,10 +43,11 @@ from portal.sync.mapping import (
     digest,
     get_path,
     set_path,
+    to_decimal,
     top_key,
 )
 from portal.sync.mapping_store import MappingSet
-from portal.sync.messages import N_, Msg, msg, skip
+from portal.sync.messages import N_, Msg, label, msg, skip
 from portal.sync.ports import (
     XERO_ID_FIELD,
     XERO_VERSION_FIELD,
@@ -332,7 +332,7 @@ class SyncEngine:
             link = links.get(source_id)
             work = _Work(spec, direction, {}, source_id, link.record_name if link else source_id, link=link)
             if link is None or link.state != "linked":
-                self._finish_skip(work, "no_counterpart", skip("no_counterpart", action="delete"))
+                self._finish_skip(work, "no_counterpart", skip("no_counterpart", action=label("delete")))
                 continue
             works.append(work)
         if entity == "person":
@@ -748,11 +748,10 @@ class SyncEngine:
                 known = self._load_links(name, side, ids)
                 absent = [i for i in ids if i not in known or known[i].state != "linked"]
                 if absent:
-                    label = {"customer": N_("customer"), "item": N_("items")}.get(name, name)
                     self._finish_skip(
                         work,
                         "dependency_missing",
-                        skip("dependency_missing", what=label, detail=", ".join(sorted(absent))),
+                        skip("dependency_missing", what=label(name), detail=", ".join(sorted(absent))),
                     )
                     break
 
@@ -807,7 +806,7 @@ class SyncEngine:
                 self._finish_skip(
                     work,
                     "dependency_missing",
-                    skip("dependency_missing", what=error.entity, detail=error.source_id),
+                    skip("dependency_missing", what=label(error.entity), detail=error.source_id),
                 )
             except (invoices.RecordRefused, TransformError) as error:
                 message = error.msg if isinstance(error, invoices.RecordRefused) else msg(str(error))
@@ -868,7 +867,7 @@ class SyncEngine:
                 continue
             if not self.settings.allows(direction, source_module, "create"):
                 self._finish_skip(
-                    work, "action_off", skip("action_off", action="Create", module=source_module)
+                    work, "action_off", skip("action_off", action=label("create"), module=source_module)
                 )
 
     def _xero_candidates(self, spec: EntitySpec, works: list[_Work]) -> dict[int, list[Record]]:
@@ -1018,7 +1017,7 @@ class SyncEngine:
             self._finish_skip(
                 work,
                 "dependency_missing",
-                skip("dependency_missing", what=error.entity, detail=error.source_id),
+                skip("dependency_missing", what=label(error.entity), detail=error.source_id),
             )
             return
         except (invoices.RecordRefused, TransformError) as error:
@@ -1445,7 +1444,7 @@ class SyncEngine:
                     reason,
                     skip("allow_sync_off")
                     if reason == "allow_sync_off"
-                    else skip("action_off", action="Delete", module=source_module),
+                    else skip("action_off", action=label("delete"), module=source_module),
                 )
             else:
                 allowed.append(work)
@@ -1530,7 +1529,9 @@ class SyncEngine:
             elif str(work.source.get("Stage") or "") != stage:
                 self._finish_skip(work, "deal_not_won", skip("deal_not_won", stage=stage))
             elif not self.settings.allows(Z2X, "Deals", "create"):
-                self._finish_skip(work, "action_off", skip("action_off", action="Create", module="Deals"))
+                self._finish_skip(
+                    work, "action_off", skip("action_off", action=label("create"), module="Deals")
+                )
         works = [w for w in works if not w.finished]
         if not works:
             return
@@ -1543,7 +1544,7 @@ class SyncEngine:
                 self._finish_skip(
                     work,
                     "dependency_missing",
-                    skip("dependency_missing", what=error.entity, detail=error.source_id),
+                    skip("dependency_missing", what=label(error.entity), detail=error.source_id),
                 )
             except invoices.RecordRefused as error:
                 self._finish_failed(work, error.msg.render(), attempt=1, kind="refused", message=error.msg)
@@ -1586,7 +1587,7 @@ class SyncEngine:
                     "dependency_missing",
                     skip(
                         "dependency_missing",
-                        what=N_("customer"),
+                        what=label("customer"),
                         detail=str(get_path(work.source, "Account_Name.id")),
                     ),
                 )
@@ -1606,7 +1607,7 @@ class SyncEngine:
                     self._finish_skip(
                         work,
                         "dependency_missing",
-                        skip("dependency_missing", what=N_("customer"), detail=contact_id),
+                        skip("dependency_missing", what=label("customer"), detail=contact_id),
                     )
                 continue
             persons = [dict(p) for p in contact.get("ContactPersons") or []]
@@ -1671,7 +1672,9 @@ class SyncEngine:
         allowed = [w for w in works if self.settings.allows(Z2X, "Contacts", "delete")]
         for work in works:
             if work not in allowed:
-                self._finish_skip(work, "action_off", skip("action_off", action="Delete", module="Contacts"))
+                self._finish_skip(
+                    work, "action_off", skip("action_off", action=label("delete"), module="Contacts")
+                )
         by_contact: dict[str, list[_Work]] = defaultdict(list)
         for work in allowed:
             assert work.link is not None and work.link.xero_id
@@ -1733,7 +1736,7 @@ class SyncEngine:
             action = "delete" if work.source.get("Status") == "DELETED" else "update"
             if not self.settings.allows(X2Z, "Payments", action):
                 self._finish_skip(
-                    work, "action_off", skip("action_off", action=action.title(), module="Payments")
+                    work, "action_off", skip("action_off", action=label(action), module="Payments")
                 )
         works = [w for w in works if not w.finished]
         invoice_ids = sorted(
@@ -1768,7 +1771,7 @@ class SyncEngine:
                 day = str(work.source["Date"])[:10]
                 last_payment[str(contact_id)] = max(last_payment.get(str(contact_id), ""), day)
             if link is None or invoice is None or str(link.zoho_id) not in zoho_invoices:
-                self._finish_skip(work, "no_counterpart", skip("no_counterpart", action="update"))
+                self._finish_skip(work, "no_counterpart", skip("no_counterpart", action=label("update")))
                 continue
             work.link = link
             work.xero = payment_view(invoice, self.clock())

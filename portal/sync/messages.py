@@ -26,9 +26,13 @@ class Msg:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, gettext: Callable[..., str] | None = None) -> str:
-        """English when no ``gettext`` is given; with Flask-Babel: ``msg.render(flask_babel.gettext)``."""
+        """English when no ``gettext`` is given; with Flask-Babel: ``msg.render(flask_babel.gettext)``.
+
+        String parameters go through ``gettext`` too: labels such as module names are message ids themselves,
+        and any other value (a record name, a date) is not in the catalog and comes back unchanged."""
         if gettext is not None:
-            return gettext(self.msgid, **self.params)
+            params = {k: gettext(v) if isinstance(v, str) else v for k, v in self.params.items()}
+            return gettext(self.msgid, **params)
         return self.msgid % dict(self.params) if self.params else self.msgid
 
     def to_json(self) -> dict[str, Any]:
@@ -79,6 +83,23 @@ SKIP_REASONS: dict[str, str] = {
     "counterpart_removed": N_("Its counterpart was removed by an earlier sync; it is not recreated."),
     "too_many_persons": N_("Xero keeps at most 5 contact persons per contact."),
 }
+
+
+# Labels passed as parameters of the sentences above (translated by Msg.render like the sentence itself).
+LABELS = {
+    "create": N_("Create"),
+    "update": N_("Update"),
+    "delete": N_("Delete"),
+    "customer": N_("customer"),
+    "item": N_("items"),
+    "person": N_("contact person"),
+    "account": N_("account"),
+    "invoice": N_("invoice"),
+}
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, key)
 
 
 def skip(reason: str, **params: Any) -> Msg:

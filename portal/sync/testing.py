@@ -1,15 +1,15 @@
 """In-memory fakes of both ports, for engine unit tests and the CPU benchmark.
 
-They behave like the real services where the engine's correctness depends on it (FACTS.md): Xero computes line
-amounts and tax per line, refuses edits to paid/voided invoices and documents dated on or before the lock date,
-keeps contact names unique among active contacts and item codes unique, archives contacts instead of deleting
-them, answers batches with one result per record (``summarizeErrors=false``) and replays a repeated
-``Idempotency-Key``; Zoho refuses records without their mandatory fields, checks unique fields, returns lookups as
-``{"id", "name"}`` and does not echo written records. Both can inject call-level faults (transient errors, rate
-limits, a lost response after the write happened) and per-record validation errors, and count every call.
+They behave like the real services where the engine's correctness depends on it (FACTS.md): Xero computes
+line amounts and tax per line, refuses edits to paid/voided invoices and documents dated on or before the lock
+date, keeps contact names unique among active contacts and item codes unique, archives contacts instead of
+deleting them, answers batches with one result per record (``summarizeErrors=false``) and replays a repeated
+``Idempotency-Key``; Zoho refuses records without their mandatory fields, checks unique fields, returns lookups
+as ``{"id", "name"}`` and does not echo written records. Both can inject call-level faults (transient errors,
+rate limits, a lost response after the write happened) and per-record validation errors, and count every call.
 
-"Users" edit either side with :meth:`FakeXero.edit` / :meth:`FakeZoho.edit`, which bump the record's version the
-way the real systems do.
+"Users" edit either side with :meth:`FakeXero.edit` / :meth:`FakeZoho.edit`, which bump the record's version
+the way the real systems do.
 """
 
 from __future__ import annotations
@@ -95,17 +95,26 @@ class _Base:
     calls: Counter[str] = field(default_factory=Counter)  # "create:Contacts" -> calls
     written: Counter[str] = field(default_factory=Counter)  # records written per "op:module"
     faults: list[_Fault] = field(default_factory=list)
-    record_faults: list[tuple[Callable[[str, str, Record], bool], ConnectorError]] = field(default_factory=list)
+    record_faults: list[tuple[Callable[[str, str, Record], bool], ConnectorError]] = field(
+        default_factory=list
+    )
     page_size: int = 100
 
-    def fail_next(self, kind: str, *, op: str | None = None, module: str | None = None, times: int = 1,
-                  retry_after: float = 30.0) -> None:
+    def fail_next(
+        self,
+        kind: str,
+        *,
+        op: str | None = None,
+        module: str | None = None,
+        times: int = 1,
+        retry_after: float = 30.0,
+    ) -> None:
         """The next ``times`` calls of ``op`` on ``module`` fail with ``kind``. ``lost_response`` performs the
         write and then fails, as a timeout after the server committed would."""
         self.faults.append(_Fault(kind, op, module, times, retry_after))
 
     def fail_records(self, predicate: Callable[[str, str, Record], bool], error: ConnectorError) -> None:
-        """Records for which ``predicate(op, module, record)`` holds are refused with ``error``, every time."""
+        """Records for which ``predicate(op, module, record)`` holds are refused with ``error``, each time."""
         self.record_faults.append((predicate, error))
 
     def _fault(self, op: str, module: str) -> _Fault | None:
@@ -148,36 +157,71 @@ class _Base:
         return self.clock.tick().isoformat()
 
 
-# --- Xero ------------------------------------------------------------------------------------------------------
+# --- Xero ---------------------------------------------------------------------------------------------------
 
 
 class FakeXero(_Base):
     max_write_batch = 50
     max_read_ids = 100
 
-    def __init__(self, clock: FakeClock | None = None, tenant_id: str = "xero-org-1", *,
-                 period_lock_date: str | None = None, tax_rates: list[Record] | None = None) -> None:
+    def __init__(
+        self,
+        clock: FakeClock | None = None,
+        tenant_id: str = "xero-org-1",
+        *,
+        period_lock_date: str | None = None,
+        tax_rates: list[Record] | None = None,
+    ) -> None:
         super().__init__(clock=clock or FakeClock())
         self.tenant_id = tenant_id
         self.data: dict[str, dict[str, Record]] = {m: {} for m in XERO_ID_FIELD}
-        self.org: Record = {"OrganisationID": tenant_id, "Name": "Demo Ltd", "BaseCurrency": "GBP",
-                            "PeriodLockDate": period_lock_date, "EndOfYearLockDate": None,
-                            "DefaultSalesTax": "Tax Exclusive"}
-        self.rates = tax_rates if tax_rates is not None else [
-            {"Name": "20% (VAT on Income)", "TaxType": "OUTPUT2", "EffectiveRate": 20, "Status": "ACTIVE",
-             "CanApplyToRevenue": True},
-            {"Name": "5% (VAT on Income)", "TaxType": "RROUTPUT", "EffectiveRate": 5, "Status": "ACTIVE",
-             "CanApplyToRevenue": True},
-            {"Name": "Zero Rated Income", "TaxType": "ZERORATEDOUTPUT", "EffectiveRate": 0, "Status": "ACTIVE",
-             "CanApplyToRevenue": True},
-            {"Name": "No VAT", "TaxType": "NONE", "EffectiveRate": 0, "Status": "ACTIVE",
-             "CanApplyToRevenue": True},
-        ]
+        self.org: Record = {
+            "OrganisationID": tenant_id,
+            "Name": "Demo Ltd",
+            "BaseCurrency": "GBP",
+            "PeriodLockDate": period_lock_date,
+            "EndOfYearLockDate": None,
+            "DefaultSalesTax": "Tax Exclusive",
+        }
+        self.rates = (
+            tax_rates
+            if tax_rates is not None
+            else [
+                {
+                    "Name": "20% (VAT on Income)",
+                    "TaxType": "OUTPUT2",
+                    "EffectiveRate": 20,
+                    "Status": "ACTIVE",
+                    "CanApplyToRevenue": True,
+                },
+                {
+                    "Name": "5% (VAT on Income)",
+                    "TaxType": "RROUTPUT",
+                    "EffectiveRate": 5,
+                    "Status": "ACTIVE",
+                    "CanApplyToRevenue": True,
+                },
+                {
+                    "Name": "Zero Rated Income",
+                    "TaxType": "ZERORATEDOUTPUT",
+                    "EffectiveRate": 0,
+                    "Status": "ACTIVE",
+                    "CanApplyToRevenue": True,
+                },
+                {
+                    "Name": "No VAT",
+                    "TaxType": "NONE",
+                    "EffectiveRate": 0,
+                    "Status": "ACTIVE",
+                    "CanApplyToRevenue": True,
+                },
+            ]
+        )
         self._ids = itertools.count(1)
         self._numbers = itertools.count(1)
         self._idempotency: dict[str, tuple[str, WriteResult]] = {}
 
-    # reads ------------------------------------------------------------------------------------------------------
+    # reads --------------------------------------------------------------------------------------------------
 
     def organisation(self) -> Record:
         self.calls["get:Organisation"] += 1
@@ -188,21 +232,29 @@ class FakeXero(_Base):
         return copy.deepcopy(self.rates)
 
     def _visible(self, module: str) -> list[Record]:
-        return sorted(self.data[module].values(), key=lambda r: (r["UpdatedDateUTC"], r[XERO_ID_FIELD[module]]))
+        return sorted(
+            self.data[module].values(), key=lambda r: (r["UpdatedDateUTC"], r[XERO_ID_FIELD[module]])
+        )
 
     def list_changed(self, module: str, since: datetime | None, cursor: str | None) -> Page:
         self._before("list", module)
-        records = [r for r in self._visible(module)
-                   if since is None or datetime.fromisoformat(r["UpdatedDateUTC"]) > since]
+        records = [
+            r
+            for r in self._visible(module)
+            if since is None or datetime.fromisoformat(r["UpdatedDateUTC"]) > since
+        ]
         page = int(cursor or 1)
-        chunk = records[(page - 1) * self.page_size: page * self.page_size]
+        chunk = records[(page - 1) * self.page_size : page * self.page_size]
         more = page * self.page_size < len(records)
         return Page([self._read(module, r) for r in chunk], str(page + 1) if more else None)
 
     def count(self, module: str, since: datetime | None) -> int:
         self._before("count", module)
-        return sum(1 for r in self.data[module].values()
-                   if since is None or datetime.fromisoformat(r["UpdatedDateUTC"]) > since)
+        return sum(
+            1
+            for r in self.data[module].values()
+            if since is None or datetime.fromisoformat(r["UpdatedDateUTC"]) > since
+        )
 
     def get_by_ids(self, module: str, ids: Sequence[str]) -> list[Record]:
         self._before("get", module)
@@ -229,7 +281,10 @@ class FakeXero(_Base):
         today = self.clock().date().isoformat()
         outstanding = overdue = Decimal(0)
         for invoice in self.data["Invoices"].values():
-            if invoice.get("Contact", {}).get("ContactID") != contact_id or invoice.get("Status") != "AUTHORISED":
+            if (
+                invoice.get("Contact", {}).get("ContactID") != contact_id
+                or invoice.get("Status") != "AUTHORISED"
+            ):
                 continue
             due = _money(invoice.get("AmountDue"))
             outstanding += due
@@ -237,7 +292,7 @@ class FakeXero(_Base):
                 overdue += due
         return {"AccountsReceivable": {"Outstanding": float(outstanding), "Overdue": float(overdue)}}
 
-    # writes -----------------------------------------------------------------------------------------------------
+    # writes -------------------------------------------------------------------------------------------------
 
     def create(self, module: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         return self._write("create", module, requests)
@@ -258,8 +313,13 @@ class FakeXero(_Base):
                 if stored_fingerprint == fingerprint:
                     results.append(stored)
                     continue
-                results.append(WriteResult(error=Invalid(
-                    f"Idempotency Key: {request.idempotency_key} is used with a different request.")))
+                results.append(
+                    WriteResult(
+                        error=Invalid(
+                            f"Idempotency Key: {request.idempotency_key} is used with a different request."
+                        )
+                    )
+                )
                 continue
             error = self._record_fault(op, module, request.record)
             if error is None:
@@ -302,13 +362,25 @@ class FakeXero(_Base):
             raise Invalid(details=[FieldError("The contact name is required.", "Name")])
         contact.setdefault("ContactStatus", "ACTIVE")
         for other in self.data["Contacts"].values():
-            if other["ContactID"] != contact["ContactID"] and other.get("ContactStatus") == "ACTIVE" and \
-                    str(other.get("Name", "")).casefold() == name.casefold() and contact["ContactStatus"] == "ACTIVE":
-                raise Invalid(details=[FieldError(
-                    f"The contact name {name} is already assigned to another contact. The contact name must be "
-                    "unique across all active contacts.", "Name")])
+            if (
+                other["ContactID"] != contact["ContactID"]
+                and other.get("ContactStatus") == "ACTIVE"
+                and str(other.get("Name", "")).casefold() == name.casefold()
+                and contact["ContactStatus"] == "ACTIVE"
+            ):
+                raise Invalid(
+                    details=[
+                        FieldError(
+                            f"The contact name {name} is already assigned to another contact. "
+                            "The contact name must be unique across all active contacts.",
+                            "Name",
+                        )
+                    ]
+                )
         if len(contact.get("ContactPersons") or []) > 5:
-            raise Invalid(details=[FieldError("A contact can have at most 5 contact persons.", "ContactPersons")])
+            raise Invalid(
+                details=[FieldError("A contact can have at most 5 contact persons.", "ContactPersons")]
+            )
 
     def _check_items(self, item: Record, existing: Record | None) -> None:
         code = str(item.get("Code") or "")
@@ -318,7 +390,9 @@ class FakeXero(_Base):
             raise Invalid(details=[FieldError("Item name must be at most 50 characters.", "Name")])
         for other in self.data["Items"].values():
             if other["ItemID"] != item["ItemID"] and other["Code"] == code:
-                raise Invalid(details=[FieldError(f"Price List Item with Code '{code}' already exists", "Code")])
+                raise Invalid(
+                    details=[FieldError(f"Price List Item with Code '{code}' already exists", "Code")]
+                )
 
     def _check_accounts(self, account: Record, existing: Record | None) -> None:
         for other in self.data["Accounts"].values():
@@ -333,17 +407,23 @@ class FakeXero(_Base):
         if existing is not None:
             status = existing.get("Status")
             if _money(existing.get("AmountPaid")) > 0 or status == "PAID":
-                raise Invalid("This document cannot be edited as it has a payment or credit note allocated to it.")
+                raise Invalid(
+                    "This document cannot be edited as it has a payment or credit note allocated to it."
+                )
             if status in ("VOIDED", "DELETED"):
                 raise Invalid("Invoice not of valid status for modification")
         contact_id = (invoice.get("Contact") or {}).get("ContactID")
         contact = self.data["Contacts"].get(str(contact_id))
         if contact is None:
-            raise Invalid("The Contact must contain at least 1 of the following elements to identify the contact: "
-                          "Name, ContactID, ContactNumber")
+            raise Invalid(
+                "The Contact must contain at least 1 of the following elements to identify the contact: "
+                "Name, ContactID, ContactNumber"
+            )
         if contact.get("ContactStatus") == "ARCHIVED":
-            raise Invalid(f"The contact {contact['Name']} has been archived. The contact must be un-archived before "
-                          "creating new invoices or credit notes.")
+            raise Invalid(
+                f"The contact {contact['Name']} has been archived. The contact must be un-archived before "
+                "creating new invoices or credit notes."
+            )
         invoice.setdefault("Type", "ACCREC")
         invoice.setdefault("Status", "DRAFT")
         invoice.setdefault("LineAmountTypes", "Exclusive")
@@ -356,8 +436,11 @@ class FakeXero(_Base):
             invoice["InvoiceNumber"] = f"INV-{next(self._numbers):04d}"
         elif invoice["Type"] == "ACCREC":
             for other in self.data["Invoices"].values():
-                if other["InvoiceID"] != invoice["InvoiceID"] and other.get("InvoiceNumber") == number and \
-                        other.get("Type") == "ACCREC":
+                if (
+                    other["InvoiceID"] != invoice["InvoiceID"]
+                    and other.get("InvoiceNumber") == number
+                    and other.get("Type") == "ACCREC"
+                ):
                     raise Invalid("Invoice # must be unique.")
         for code in [line.get("ItemCode") for line in invoice.get("LineItems") or [] if line.get("ItemCode")]:
             if not any(item["Code"] == code for item in self.data["Items"].values()):
@@ -368,7 +451,9 @@ class FakeXero(_Base):
         lock = self.org.get("PeriodLockDate")
         if lock and date.fromisoformat(document_date[:10]) <= date.fromisoformat(lock):
             shown = date.fromisoformat(lock).strftime("%d-%b-%Y")
-            raise Invalid(f"The document date cannot be before the period lock date, currently set at {shown}")
+            raise Invalid(
+                f"The document date cannot be before the period lock date, currently set at {shown}"
+            )
 
     def _compute_totals(self, invoice: Record) -> None:
         """Xero: LineAmount per line, tax per line rounded to 2 dp, then summed (FACTS.md §4 Rounding)."""
@@ -391,8 +476,13 @@ class FakeXero(_Base):
             total_tax += tax
         total = sub_total + total_tax
         paid = _money(invoice.get("AmountPaid"))
-        invoice.update(SubTotal=float(sub_total), TotalTax=float(total_tax), Total=float(total),
-                       AmountPaid=float(paid), AmountDue=float(total - paid))
+        invoice.update(
+            SubTotal=float(sub_total),
+            TotalTax=float(total_tax),
+            Total=float(total),
+            AmountPaid=float(paid),
+            AmountDue=float(total - paid),
+        )
 
     def _check_payments(self, payment: Record, existing: Record | None) -> None:
         invoice = self.data["Invoices"].get(str((payment.get("Invoice") or {}).get("InvoiceID")))
@@ -404,8 +494,11 @@ class FakeXero(_Base):
         self._check_lock_date(str(payment.get("Date") or self.clock().date().isoformat()))
         payment.setdefault("Status", "AUTHORISED")
         payment.setdefault("Date", self.clock().date().isoformat())
-        payment["Invoice"] = {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice["InvoiceNumber"],
-                              "Contact": {"ContactID": invoice["Contact"]["ContactID"]}}
+        payment["Invoice"] = {
+            "InvoiceID": invoice["InvoiceID"],
+            "InvoiceNumber": invoice["InvoiceNumber"],
+            "Contact": {"ContactID": invoice["Contact"]["ContactID"]},
+        }
         self._apply_payment(invoice, payment, amount)
 
     def _apply_payment(self, invoice: Record, payment: Record, amount: Decimal) -> None:
@@ -414,7 +507,9 @@ class FakeXero(_Base):
         invoice["AmountPaid"], invoice["AmountDue"] = float(paid), float(due)
         payments = [p for p in invoice.get("Payments") or [] if p["PaymentID"] != payment["PaymentID"]]
         if payment.get("Status") != "DELETED":
-            payments.append({"PaymentID": payment["PaymentID"], "Date": payment["Date"], "Amount": payment["Amount"]})
+            payments.append(
+                {"PaymentID": payment["PaymentID"], "Date": payment["Date"], "Amount": payment["Amount"]}
+            )
         invoice["Payments"] = payments
         if due == 0 and paid > 0:
             invoice["Status"] = "PAID"
@@ -450,7 +545,11 @@ class FakeXero(_Base):
             status = record.get("Status")
             if action is RemoveAction.DELETE and status in ("DRAFT", "SUBMITTED"):
                 record["Status"] = "DELETED"
-            elif action is RemoveAction.VOID and status == "AUTHORISED" and not _money(record.get("AmountPaid")):
+            elif (
+                action is RemoveAction.VOID
+                and status == "AUTHORISED"
+                and not _money(record.get("AmountPaid"))
+            ):
                 record["Status"] = "VOIDED"
             else:
                 raise Invalid("Invoice not of valid status for modification")
@@ -463,7 +562,7 @@ class FakeXero(_Base):
             return
         record["UpdatedDateUTC"] = self._stamp()
 
-    # a user working in Xero ------------------------------------------------------------------------------------
+    # a user working in Xero ---------------------------------------------------------------------------------
 
     def add(self, module: str, record: Record) -> Record:
         """A record created by someone in Xero (validated like an API create)."""
@@ -479,9 +578,15 @@ class FakeXero(_Base):
 
     def pay(self, invoice_id: str, amount: Any, on: str | None = None) -> Record:
         """A payment entered in Xero against an authorised invoice."""
-        return self.add("Payments", {"Invoice": {"InvoiceID": invoice_id}, "Amount": float(_money(amount)),
-                                     "Date": on or self.clock().date().isoformat(),
-                                     "Account": {"Code": "090"}})
+        return self.add(
+            "Payments",
+            {
+                "Invoice": {"InvoiceID": invoice_id},
+                "Amount": float(_money(amount)),
+                "Date": on or self.clock().date().isoformat(),
+                "Account": {"Code": "090"},
+            },
+        )
 
     def all(self, module: str, *, active_only: bool = False) -> list[Record]:
         records = list(self.data[module].values())
@@ -490,52 +595,109 @@ class FakeXero(_Base):
         return [copy.deepcopy(r) for r in records]
 
 
-# --- Zoho ------------------------------------------------------------------------------------------------------
+# --- Zoho ---------------------------------------------------------------------------------------------------
 
 # Zoho: system-mandatory fields (FACTS.md Zoho §3) and unique fields (§4).
-ZOHO_MANDATORY = {"Accounts": ("Account_Name",), "Contacts": ("Last_Name",), "Products": ("Product_Name",),
-                  "Invoices": ("Subject", "Invoiced_Items"), "Deals": ("Deal_Name", "Stage"),
-                  "Xero_Accounts": ("Name",)}
+ZOHO_MANDATORY = {
+    "Accounts": ("Account_Name",),
+    "Contacts": ("Last_Name",),
+    "Products": ("Product_Name",),
+    "Invoices": ("Subject", "Invoiced_Items"),
+    "Deals": ("Deal_Name", "Stage"),
+    "Xero_Accounts": ("Name",),
+}
 ZOHO_UNIQUE = {"Accounts": "Account_Name", "Products": "Product_Name"}
 ZOHO_LOOKUPS = {"Account_Name": "Accounts", "Contact_Name": "Contacts", "Product_Name": "Products"}
-ZOHO_NAME_FIELD = {"Accounts": "Account_Name", "Contacts": "Last_Name", "Products": "Product_Name",
-                   "Invoices": "Subject", "Deals": "Deal_Name", "Xero_Accounts": "Name"}
+ZOHO_NAME_FIELD = {
+    "Accounts": "Account_Name",
+    "Contacts": "Last_Name",
+    "Products": "Product_Name",
+    "Invoices": "Subject",
+    "Deals": "Deal_Name",
+    "Xero_Accounts": "Name",
+}
 
 ZOHO_FIELDS: dict[str, list[FieldInfo]] = {
-    "Accounts": [FieldInfo("Account_Name", "text", mandatory=True), FieldInfo("Account_Number", "text"),
-                 FieldInfo("Phone", "phone"), FieldInfo("Fax", "phone"), FieldInfo("Website", "website"),
-                 *[FieldInfo(f"{p}_{s}", "text") for p in ("Billing", "Shipping")
-                   for s in ("Street", "City", "State", "Code", "Country")],
-                 FieldInfo("Industry", "picklist", picklist_values=("Retail", "Services", "Manufacturing")),
-                 FieldInfo("Outstanding_Balance", "currency", custom=True),
-                 FieldInfo("Overdue_Balance", "currency", custom=True),
-                 FieldInfo("Last_Payment_Date", "date", custom=True),
-                 FieldInfo("Xero_Notes", "textarea", custom=True)],
-    "Contacts": [FieldInfo("First_Name", "text"), FieldInfo("Last_Name", "text", mandatory=True),
-                 FieldInfo("Full_Name", "text", read_only=True), FieldInfo("Email", "email"),
-                 FieldInfo("Phone", "phone"), FieldInfo("Mobile", "phone"),
-                 FieldInfo("Account_Name", "lookup", lookup_module="Accounts"),
-                 *[FieldInfo(f"{p}_{s}", "text") for p in ("Mailing", "Other")
-                   for s in ("Street", "City", "State", "Zip", "Country")]],
-    "Products": [FieldInfo("Product_Name", "text", mandatory=True), FieldInfo("Product_Code", "text"),
-                 FieldInfo("Unit_Price", "currency"), FieldInfo("Description", "textarea"),
-                 FieldInfo("Product_Active", "boolean")],
-    "Invoices": [FieldInfo("Subject", "text", mandatory=True), FieldInfo("Invoice_Number", "autonumber"),
-                 FieldInfo("Account_Name", "lookup", lookup_module="Accounts"),
-                 FieldInfo("Contact_Name", "lookup", lookup_module="Contacts"),
-                 FieldInfo("Invoice_Date", "date"), FieldInfo("Due_Date", "date"),
-                 FieldInfo("Status", "picklist", picklist_values=("Created", "Approved", "Delivered", "Paid",
-                                                                   "Partially Paid", "Overdue", "Cancelled")),
-                 FieldInfo("Currency", "picklist"), FieldInfo("Invoiced_Items", "subform", mandatory=True),
-                 FieldInfo("Grand_Total", "currency", read_only=True), FieldInfo("Adjustment", "currency"),
-                 FieldInfo("Amount_Paid", "currency", custom=True), FieldInfo("Amount_Due", "currency", custom=True),
-                 FieldInfo("Payment_Date", "date", custom=True)],
-    "Deals": [FieldInfo("Deal_Name", "text", mandatory=True), FieldInfo("Stage", "picklist", mandatory=True),
-              FieldInfo("Amount", "currency"), FieldInfo("Closing_Date", "date"),
-              FieldInfo("Account_Name", "lookup", lookup_module="Accounts")],
-    "Xero_Accounts": [FieldInfo("Name", "text", mandatory=True), FieldInfo("Account_Code", "text"),
-                      FieldInfo("Account_Type", "picklist"), FieldInfo("Tax_Type", "text"),
-                      FieldInfo("Description", "textarea")],
+    "Accounts": [
+        FieldInfo("Account_Name", "text", mandatory=True),
+        FieldInfo("Account_Number", "text"),
+        FieldInfo("Phone", "phone"),
+        FieldInfo("Fax", "phone"),
+        FieldInfo("Website", "website"),
+        *[
+            FieldInfo(f"{p}_{s}", "text")
+            for p in ("Billing", "Shipping")
+            for s in ("Street", "City", "State", "Code", "Country")
+        ],
+        FieldInfo("Industry", "picklist", picklist_values=("Retail", "Services", "Manufacturing")),
+        FieldInfo("Outstanding_Balance", "currency", custom=True),
+        FieldInfo("Overdue_Balance", "currency", custom=True),
+        FieldInfo("Last_Payment_Date", "date", custom=True),
+        FieldInfo("Xero_Notes", "textarea", custom=True),
+    ],
+    "Contacts": [
+        FieldInfo("First_Name", "text"),
+        FieldInfo("Last_Name", "text", mandatory=True),
+        FieldInfo("Full_Name", "text", read_only=True),
+        FieldInfo("Email", "email"),
+        FieldInfo("Phone", "phone"),
+        FieldInfo("Mobile", "phone"),
+        FieldInfo("Account_Name", "lookup", lookup_module="Accounts"),
+        *[
+            FieldInfo(f"{p}_{s}", "text")
+            for p in ("Mailing", "Other")
+            for s in ("Street", "City", "State", "Zip", "Country")
+        ],
+    ],
+    "Products": [
+        FieldInfo("Product_Name", "text", mandatory=True),
+        FieldInfo("Product_Code", "text"),
+        FieldInfo("Unit_Price", "currency"),
+        FieldInfo("Description", "textarea"),
+        FieldInfo("Product_Active", "boolean"),
+    ],
+    "Invoices": [
+        FieldInfo("Subject", "text", mandatory=True),
+        FieldInfo("Invoice_Number", "autonumber"),
+        FieldInfo("Account_Name", "lookup", lookup_module="Accounts"),
+        FieldInfo("Contact_Name", "lookup", lookup_module="Contacts"),
+        FieldInfo("Invoice_Date", "date"),
+        FieldInfo("Due_Date", "date"),
+        FieldInfo(
+            "Status",
+            "picklist",
+            picklist_values=(
+                "Created",
+                "Approved",
+                "Delivered",
+                "Paid",
+                "Partially Paid",
+                "Overdue",
+                "Cancelled",
+            ),
+        ),
+        FieldInfo("Currency", "picklist"),
+        FieldInfo("Invoiced_Items", "subform", mandatory=True),
+        FieldInfo("Grand_Total", "currency", read_only=True),
+        FieldInfo("Adjustment", "currency"),
+        FieldInfo("Amount_Paid", "currency", custom=True),
+        FieldInfo("Amount_Due", "currency", custom=True),
+        FieldInfo("Payment_Date", "date", custom=True),
+    ],
+    "Deals": [
+        FieldInfo("Deal_Name", "text", mandatory=True),
+        FieldInfo("Stage", "picklist", mandatory=True),
+        FieldInfo("Amount", "currency"),
+        FieldInfo("Closing_Date", "date"),
+        FieldInfo("Account_Name", "lookup", lookup_module="Accounts"),
+    ],
+    "Xero_Accounts": [
+        FieldInfo("Name", "text", mandatory=True),
+        FieldInfo("Account_Code", "text"),
+        FieldInfo("Account_Type", "picklist"),
+        FieldInfo("Tax_Type", "text"),
+        FieldInfo("Description", "textarea"),
+    ],
 }
 
 
@@ -543,8 +705,14 @@ class FakeZoho(_Base):
     max_write_batch = 100
     max_read_ids = 100
 
-    def __init__(self, clock: FakeClock | None = None, org_id: str = "zoho-org-1", *,
-                 inclusive_prices: bool = False, search_lag: bool = False) -> None:
+    def __init__(
+        self,
+        clock: FakeClock | None = None,
+        org_id: str = "zoho-org-1",
+        *,
+        inclusive_prices: bool = False,
+        search_lag: bool = False,
+    ) -> None:
         super().__init__(clock=clock or FakeClock())
         self.org_id = org_id
         self.data: dict[str, dict[str, Record]] = {m: {} for m in ZOHO_MANDATORY}
@@ -564,14 +732,17 @@ class FakeZoho(_Base):
         records = sorted(self.data[module].values(), key=lambda r: (r["Modified_Time"], r["id"]))
         records = [r for r in records if since is None or datetime.fromisoformat(r["Modified_Time"]) > since]
         start = int(cursor or 0)
-        chunk = records[start:start + self.page_size]
+        chunk = records[start : start + self.page_size]
         more = start + self.page_size < len(records)
         return Page([copy.deepcopy(r) for r in chunk], str(start + self.page_size) if more else None)
 
     def count(self, module: str, since: datetime | None) -> int:
         self._before("count", module)
-        return sum(1 for r in self.data[module].values()
-                   if since is None or datetime.fromisoformat(r["Modified_Time"]) > since)
+        return sum(
+            1
+            for r in self.data[module].values()
+            if since is None or datetime.fromisoformat(r["Modified_Time"]) > since
+        )
 
     def get_by_ids(self, module: str, ids: Sequence[str]) -> list[Record]:
         self._before("get", module)
@@ -580,9 +751,13 @@ class FakeZoho(_Base):
     def search(self, module: str, field_name: str, values: Sequence[str]) -> list[Record]:
         self._before("search", module)
         wanted = {str(v).casefold() for v in values}
-        return [copy.deepcopy(r) for r in self.data[module].values()
-                if r["id"] not in self._unindexed and str(r.get(field_name) or "").casefold() in wanted
-                and r.get(field_name)]
+        return [
+            copy.deepcopy(r)
+            for r in self.data[module].values()
+            if r["id"] not in self._unindexed
+            and str(r.get(field_name) or "").casefold() in wanted
+            and r.get(field_name)
+        ]
 
     def list_deleted(self, module: str, since: datetime | None) -> list[str]:
         self._before("deleted", module)
@@ -611,8 +786,11 @@ class FakeZoho(_Base):
                 continue
             self.written[f"{op}:{module}"] += 1
             # Zoho answers with details only (id, Modified_Time), never the record (FACTS.md Zoho §3).
-            results.append(WriteResult(id=saved["id"], record={"id": saved["id"],
-                                                                "Modified_Time": saved["Modified_Time"]}))
+            results.append(
+                WriteResult(
+                    id=saved["id"], record={"id": saved["id"], "Modified_Time": saved["Modified_Time"]}
+                )
+            )
         if fault is not None and fault.kind == "lost_response":
             raise Transient("timeout: the response was lost")
         return results
@@ -621,7 +799,9 @@ class FakeZoho(_Base):
         if op == "update":
             existing = self.data[module].get(str(record.get("id")))
             if existing is None:
-                raise Invalid(details=[FieldError("the related id given seems to be invalid", "id", "INVALID_DATA")])
+                raise Invalid(
+                    details=[FieldError("the related id given seems to be invalid", "id", "INVALID_DATA")]
+                )
             merged = {**copy.deepcopy(existing), **record}
         else:
             merged = {**record, "id": str(next(self._ids))}
@@ -631,8 +811,10 @@ class FakeZoho(_Base):
         unique = ZOHO_UNIQUE.get(module)
         if unique:
             for other in self.data[module].values():
-                if other["id"] != merged["id"] and str(other.get(unique) or "").casefold() == \
-                        str(merged.get(unique) or "").casefold():
+                if (
+                    other["id"] != merged["id"]
+                    and str(other.get(unique) or "").casefold() == str(merged.get(unique) or "").casefold()
+                ):
                     raise Invalid(details=[FieldError("duplicate data", unique, "DUPLICATE_DATA")])
         self._resolve_lookups(merged)
         if module == "Invoices":
@@ -659,8 +841,9 @@ class FakeZoho(_Base):
         for line in record.get("Invoiced_Items") or []:
             product = line.get("Product_Name")
             if not isinstance(product, dict) or not product.get("id"):
-                raise Invalid(details=[FieldError("required field not found", "Product_Name",
-                                                  "MANDATORY_NOT_FOUND")])
+                raise Invalid(
+                    details=[FieldError("required field not found", "Product_Name", "MANDATORY_NOT_FOUND")]
+                )
             self._resolve_lookups(line)
 
     def _compute_totals(self, invoice: Record) -> None:
@@ -669,8 +852,11 @@ class FakeZoho(_Base):
             total = _round(_money(line.get("Quantity") or 1) * _money(line.get("List_Price")))
             after_discount = total - _money(line.get("Discount"))
             rate = sum((_money(t.get("percentage")) for t in line.get("Line_Tax") or []), Decimal(0)) / 100
-            tax = _round(after_discount - after_discount / (1 + rate)) if self.inclusive_prices else \
-                _round(after_discount * rate)
+            tax = (
+                _round(after_discount - after_discount / (1 + rate))
+                if self.inclusive_prices
+                else _round(after_discount * rate)
+            )
             line.update(Total=float(total), Total_After_Discount=float(after_discount), Tax=float(tax))
             sub_total += after_discount
             tax_total += tax
@@ -691,7 +877,7 @@ class FakeZoho(_Base):
             results.append(WriteResult(id=request.id))
         return results
 
-    # a user working in Zoho CRM ---------------------------------------------------------------------------------
+    # a user working in Zoho CRM -----------------------------------------------------------------------------
 
     def add(self, module: str, record: Record) -> Record:
         return copy.deepcopy(self._save("create", module, copy.deepcopy(record)))

@@ -43,8 +43,16 @@ class World:
 
     def engine(self, **options: Any) -> SyncEngine:
         options.setdefault("settings", self.settings)
-        return SyncEngine(self.session, self.zoho, self.xero, tenant_id=self.tenant_id, clock=self.clock,
-                          sleep=self.sleeps.append, sink=self.sink, **options)
+        return SyncEngine(
+            self.session,
+            self.zoho,
+            self.xero,
+            tenant_id=self.tenant_id,
+            clock=self.clock,
+            sleep=self.sleeps.append,
+            sink=self.sink,
+            **options,
+        )
 
     def push(self, module: str, ids: list[str] | None = None, **options: Any) -> SyncEngine:
         engine = self.engine(**options)
@@ -82,17 +90,32 @@ class World:
         return self.zoho.add("Accounts", {"Account_Name": name, **fields})
 
     def product(self, name: str, code: str, price: float = 10, **fields: Any) -> dict[str, Any]:
-        return self.zoho.add("Products", {"Product_Name": name, "Product_Code": code, "Unit_Price": price,
-                                          **fields})
+        return self.zoho.add(
+            "Products", {"Product_Name": name, "Product_Code": code, "Unit_Price": price, **fields}
+        )
 
-    def invoice(self, account: dict[str, Any], lines: list[tuple[dict[str, Any], float, float]],
-                **fields: Any) -> dict[str, Any]:
-        items = [{"Product_Name": {"id": product["id"]}, "Quantity": quantity, "List_Price": price,
-                  "Line_Tax": [{"name": "VAT", "percentage": 20}]}
-                 for product, quantity, price in lines]
-        return self.zoho.add("Invoices", {"Subject": fields.pop("Subject", "Invoice"), "Account_Name":
-                                          {"id": account["id"]}, "Invoice_Date": "2026-03-01",
-                                          "Invoiced_Items": items, **fields})
+    def invoice(
+        self, account: dict[str, Any], lines: list[tuple[dict[str, Any], float, float]], **fields: Any
+    ) -> dict[str, Any]:
+        items = [
+            {
+                "Product_Name": {"id": product["id"]},
+                "Quantity": quantity,
+                "List_Price": price,
+                "Line_Tax": [{"name": "VAT", "percentage": 20}],
+            }
+            for product, quantity, price in lines
+        ]
+        return self.zoho.add(
+            "Invoices",
+            {
+                "Subject": fields.pop("Subject", "Invoice"),
+                "Account_Name": {"id": account["id"]},
+                "Invoice_Date": "2026-03-01",
+                "Invoiced_Items": items,
+                **fields,
+            },
+        )
 
 
 @pytest.fixture

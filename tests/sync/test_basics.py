@@ -4,9 +4,16 @@ from tests.sync.conftest import World
 
 
 def test_a_zoho_account_becomes_a_xero_contact_with_its_address(world: World) -> None:
-    account = world.account("Zylker", Phone="+44 20 7946 0000", Website="https://zylker.test",
-                            Billing_Street="1 High St", Billing_City="Leeds", Billing_Code="LS1 1AA",
-                            Billing_Country="United Kingdom", Account_Number="Z-1")
+    account = world.account(
+        "Zylker",
+        Phone="+44 20 7946 0000",
+        Website="https://zylker.test",
+        Billing_Street="1 High St",
+        Billing_City="Leeds",
+        Billing_Code="LS1 1AA",
+        Billing_Country="United Kingdom",
+        Account_Number="Z-1",
+    )
     world.push("Accounts")
     (contact,) = world.xero.all("Contacts")
     assert contact["Name"] == "Zylker"

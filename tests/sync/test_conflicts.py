@@ -35,20 +35,29 @@ def test_different_fields_changed_on_each_side_are_merged_both_ways(world: World
     assert world.zoho.write_calls + world.xero.write_calls == writes
 
 
-@pytest.mark.parametrize(("policy", "zoho_later", "expected"), [
-    ("zoho_wins", False, "From Zoho"),
-    ("xero_wins", True, "From Xero"),
-    ("newest_wins", True, "From Zoho"),
-    ("newest_wins", False, "From Xero"),
-])
-def test_the_same_field_changed_on_both_sides_follows_the_policy(world: World, policy: str, zoho_later: bool,
-                                                                 expected: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "zoho_later", "expected"),
+    [
+        ("zoho_wins", False, "From Zoho"),
+        ("xero_wins", True, "From Xero"),
+        ("newest_wins", True, "From Zoho"),
+        ("newest_wins", False, "From Xero"),
+    ],
+)
+def test_the_same_field_changed_on_both_sides_follows_the_policy(
+    world: World, policy: str, zoho_later: bool, expected: str
+) -> None:
     _policy(world, policy)
     account, contact = _linked(world, Billing_Street="Old")
-    edits = [lambda: world.zoho.edit("Accounts", account["id"], Billing_Street="From Zoho"),
-             lambda: world.xero.edit("Contacts", contact["ContactID"],
-                                     Addresses=[{"AddressType": "STREET", "AddressLine1": "From Xero"}])]
-    for edit in (reversed(edits) if zoho_later else edits):
+    edits = [
+        lambda: world.zoho.edit("Accounts", account["id"], Billing_Street="From Zoho"),
+        lambda: world.xero.edit(
+            "Contacts",
+            contact["ContactID"],
+            Addresses=[{"AddressType": "STREET", "AddressLine1": "From Xero"}],
+        ),
+    ]
+    for edit in reversed(edits) if zoho_later else edits:
         edit()
     world.push("Accounts")
     street = next(a for a in world.xero.all("Contacts")[0]["Addresses"] if a["AddressType"] == "STREET")
@@ -60,8 +69,12 @@ def test_ask_me_holds_the_record_until_an_admin_picks_per_field(world: World) ->
     _policy(world, "ask")
     account, contact = _linked(world, Phone="1", Website="https://a.test")
     world.zoho.edit("Accounts", account["id"], Phone="2", Website="https://zoho.test")
-    world.xero.edit("Contacts", contact["ContactID"], Website="https://xero.test",
-                    Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "3"}])
+    world.xero.edit(
+        "Contacts",
+        contact["ContactID"],
+        Website="https://xero.test",
+        Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "3"}],
+    )
     writes = world.zoho.write_calls + world.xero.write_calls
     world.push("Accounts")
     assert world.zoho.write_calls + world.xero.write_calls == writes  # no silent overwrite
@@ -73,8 +86,9 @@ def test_ask_me_holds_the_record_until_an_admin_picks_per_field(world: World) ->
     assert fields["Website|Website"]["base_zoho"] == "https://a.test"
     assert world.audit()[-1].reason == "awaiting_review"
 
-    world.engine().apply_review(item, {"Website|Website": "xero",
-                                       "Phone|Phones[PhoneType=DEFAULT].PhoneNumber": "zoho"})
+    world.engine().apply_review(
+        item, {"Website|Website": "xero", "Phone|Phones[PhoneType=DEFAULT].PhoneNumber": "zoho"}
+    )
     (contact,) = world.xero.all("Contacts")
     (account,) = world.zoho.all("Accounts")
     assert (account["Website"], contact["Website"]) == ("https://xero.test", "https://xero.test")

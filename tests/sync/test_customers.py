@@ -94,8 +94,9 @@ def test_only_changed_fields_are_sent_and_other_addresses_survive(world: World) 
     assert cities == {"STREET": "Bradford", "POBOX": "York"}
     row = world.audit()[-1]
     assert row.action == "updated"
-    assert row.changes == [{"field": "Addresses[AddressType=STREET].City", "side": "xero", "old": "Leeds",
-                            "new": "Bradford"}]
+    assert row.changes == [
+        {"field": "Addresses[AddressType=STREET].City", "side": "xero", "old": "Leeds", "new": "Bradford"}
+    ]
 
 
 def test_our_own_write_coming_back_causes_no_write(world: World) -> None:
@@ -112,8 +113,15 @@ def test_our_own_write_coming_back_causes_no_write(world: World) -> None:
 
 
 def test_a_xero_contact_becomes_a_zoho_account(world: World) -> None:
-    contact = world.xero.add("Contacts", {"Name": "Globex", "AccountNumber": "G-7", "Website": "https://globex.test",
-                                          "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "555"}]})
+    contact = world.xero.add(
+        "Contacts",
+        {
+            "Name": "Globex",
+            "AccountNumber": "G-7",
+            "Website": "https://globex.test",
+            "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "555"}],
+        },
+    )
     world.pull("Contacts")
     (account,) = world.zoho.all("Accounts")
     assert (account["Account_Name"], account["Account_Number"], account["Phone"]) == ("Globex", "G-7", "555")
@@ -180,18 +188,29 @@ def test_contacts_as_customers_join_first_and_last_name(world: World) -> None:
     world.zoho.add("Contacts", {"First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@example.test"})
     world.push("Contacts", settings=settings)
     (contact,) = world.xero.all("Contacts")
-    assert (contact["Name"], contact["FirstName"], contact["EmailAddress"]) == \
-        ("Ada Lovelace", "Ada", "ada@example.test")
+    assert (contact["Name"], contact["FirstName"], contact["EmailAddress"]) == (
+        "Ada Lovelace",
+        "Ada",
+        "ada@example.test",
+    )
 
 
 def test_zoho_contacts_become_contact_persons_of_their_account(world: World) -> None:
     account = world.account("Zylker")
-    person = world.zoho.add("Contacts", {"First_Name": "Ada", "Last_Name": "Lovelace", "Email": "ada@zylker.test",
-                                         "Account_Name": {"id": account["id"]}})
+    person = world.zoho.add(
+        "Contacts",
+        {
+            "First_Name": "Ada",
+            "Last_Name": "Lovelace",
+            "Email": "ada@zylker.test",
+            "Account_Name": {"id": account["id"]},
+        },
+    )
     world.push("Contacts")  # the account is synced first, as a dependency
     (contact,) = world.xero.all("Contacts")
-    assert contact["ContactPersons"] == [{"FirstName": "Ada", "LastName": "Lovelace",
-                                          "EmailAddress": "ada@zylker.test"}]
+    assert contact["ContactPersons"] == [
+        {"FirstName": "Ada", "LastName": "Lovelace", "EmailAddress": "ada@zylker.test"}
+    ]
     world.zoho.edit("Contacts", person["id"], Last_Name="King")
     world.push("Contacts")
     (contact,) = world.xero.all("Contacts")

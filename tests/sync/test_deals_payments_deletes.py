@@ -11,10 +11,17 @@ from tests.sync.conftest import X2Z, Z2X, World
 def test_a_won_deal_becomes_one_xero_invoice_with_its_products(world: World) -> None:
     account = world.account("Zylker")
     widget = world.product("Widget", "W-1", 10)
-    deal = world.zoho.add("Deals", {"Deal_Name": "Big deal", "Stage": "Negotiation", "Amount": 500,
-                                    "Account_Name": {"id": account["id"]}, "Closing_Date": "2026-03-01",
-                                    "Products": [{"id": widget["id"], "Product_Name": "Widget", "Quantity": 5,
-                                                  "Unit_Price": 10}]})
+    deal = world.zoho.add(
+        "Deals",
+        {
+            "Deal_Name": "Big deal",
+            "Stage": "Negotiation",
+            "Amount": 500,
+            "Account_Name": {"id": account["id"]},
+            "Closing_Date": "2026-03-01",
+            "Products": [{"id": widget["id"], "Product_Name": "Widget", "Quantity": 5, "Unit_Price": 10}],
+        },
+    )
     world.push("Deals")
     assert world.xero.all("Invoices") == []
     assert world.audit()[-1].reason == "deal_not_won"
@@ -36,8 +43,10 @@ def test_a_won_deal_becomes_one_xero_invoice_with_its_products(world: World) -> 
 def test_a_won_deal_without_products_is_one_line_with_its_amount(world: World) -> None:
     world.settings = replace(world.settings, won_deal_stage="Won")
     account = world.account("Zylker")
-    world.zoho.add("Deals", {"Deal_Name": "Consulting", "Stage": "Won", "Amount": 1200,
-                             "Account_Name": {"id": account["id"]}})
+    world.zoho.add(
+        "Deals",
+        {"Deal_Name": "Consulting", "Stage": "Won", "Amount": 1200, "Account_Name": {"id": account["id"]}},
+    )
     world.push("Deals")
     (invoice,) = world.xero.all("Invoices")
     assert [(ln["Description"], ln["UnitAmount"]) for ln in invoice["LineItems"]] == [("Consulting", "1200")]
@@ -54,15 +63,22 @@ def _authorised_invoice(world: World) -> tuple[dict, dict, dict]:
 
 
 def test_xero_payments_update_the_zoho_invoice_and_the_customer_totals(world: World) -> None:
-    account, invoice, xero_invoice = _authorised_invoice(world)  # total 120.00
+    _account, _invoice, xero_invoice = _authorised_invoice(world)  # total 120.00
     world.xero.pay(xero_invoice["InvoiceID"], 50, on="2026-03-05")
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
     zoho_invoice = world.zoho.all("Invoices")[0]
-    assert (zoho_invoice["Amount_Paid"], zoho_invoice["Amount_Due"], zoho_invoice["Status"],
-            zoho_invoice["Payment_Date"]) == ("50", "70", "Partially Paid", "2026-03-05")
+    assert (
+        zoho_invoice["Amount_Paid"],
+        zoho_invoice["Amount_Due"],
+        zoho_invoice["Status"],
+        zoho_invoice["Payment_Date"],
+    ) == ("50", "70", "Partially Paid", "2026-03-05")
     customer = world.zoho.all("Accounts")[0]
-    assert (customer["Outstanding_Balance"], customer["Overdue_Balance"], customer["Last_Payment_Date"]) == \
-        ("70", "0", "2026-03-05")
+    assert (customer["Outstanding_Balance"], customer["Overdue_Balance"], customer["Last_Payment_Date"]) == (
+        "70",
+        "0",
+        "2026-03-05",
+    )
 
     world.clock.tick(30 * 86400)  # the due date passes
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
@@ -71,8 +87,11 @@ def test_xero_payments_update_the_zoho_invoice_and_the_customer_totals(world: Wo
     world.xero.pay(xero_invoice["InvoiceID"], 70, on="2026-04-02")
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
     zoho_invoice = world.zoho.all("Invoices")[0]
-    assert (zoho_invoice["Amount_Due"], zoho_invoice["Status"], zoho_invoice["Payment_Date"]) == \
-        ("0", "Paid", "2026-04-02")
+    assert (zoho_invoice["Amount_Due"], zoho_invoice["Status"], zoho_invoice["Payment_Date"]) == (
+        "0",
+        "Paid",
+        "2026-04-02",
+    )
     assert world.zoho.all("Accounts")[0]["Outstanding_Balance"] == "0"
     # The same payments again: nothing to write.
     writes = world.zoho.write_calls
@@ -83,9 +102,14 @@ def test_xero_payments_update_the_zoho_invoice_and_the_customer_totals(world: Wo
 def test_a_payment_of_an_invoice_that_is_not_linked_is_skipped(world: World) -> None:
     contact = world.xero.add("Contacts", {"Name": "Nobody"})
     item = world.xero.add("Items", {"Code": "X"})
-    invoice = world.xero.add("Invoices", {"Contact": {"ContactID": contact["ContactID"]}, "Status": "AUTHORISED",
-                                          "LineItems": [{"ItemCode": item["Code"], "Quantity": 1,
-                                                         "UnitAmount": 5, "TaxType": "NONE"}]})
+    invoice = world.xero.add(
+        "Invoices",
+        {
+            "Contact": {"ContactID": contact["ContactID"]},
+            "Status": "AUTHORISED",
+            "LineItems": [{"ItemCode": item["Code"], "Quantity": 1, "UnitAmount": 5, "TaxType": "NONE"}],
+        },
+    )
     world.xero.pay(invoice["InvoiceID"], 5)
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
     assert world.audit()[-1].reason == "no_counterpart"
@@ -104,8 +128,10 @@ def test_a_zoho_account_deleted_archives_its_xero_contact(world: World) -> None:
     assert world.zoho.all("Accounts") == []
 
 
-def test_a_zoho_invoice_deleted_deletes_a_draft_and_voids_an_authorised_one_only_when_allowed(world: World) -> None:
-    account, invoice, xero_invoice = _authorised_invoice(world)
+def test_a_zoho_invoice_deleted_deletes_a_draft_and_voids_an_authorised_one_only_when_allowed(
+    world: World,
+) -> None:
+    account, invoice, _xero_invoice = _authorised_invoice(world)
     world.settings = replace(world.settings, allow_voiding=False)
     world.engine().sync_deletions(Z2X, "Invoices", [invoice["id"]])
     assert world.xero.all("Invoices")[0]["Status"] == "AUTHORISED"

@@ -26,20 +26,35 @@ def _xero_change(contact: dict[str, Any], field: str, value: str) -> dict[str, A
     return {"Addresses": [*addresses, {**street, "AddressType": "STREET", "City": value}]}
 
 
-operations = st.lists(st.one_of(
-    st.tuples(st.just("zoho_create"), st.sampled_from(NAMES)),
-    st.tuples(st.just("xero_create"), st.sampled_from(NAMES)),
-    st.tuples(st.just("zoho_edit"), st.integers(0, 4), st.sampled_from(list(ZOHO_FIELDS)), st.sampled_from(VALUES)),
-    st.tuples(st.just("xero_edit"), st.integers(0, 4), st.sampled_from(list(ZOHO_FIELDS)), st.sampled_from(VALUES)),
-    st.tuples(st.just("push")),
-    st.tuples(st.just("pull")),
-    st.tuples(st.just("fault"), st.sampled_from(["transient", "lost_response", "rate_limit"])),
-), max_size=20)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("zoho_create"), st.sampled_from(NAMES)),
+        st.tuples(st.just("xero_create"), st.sampled_from(NAMES)),
+        st.tuples(
+            st.just("zoho_edit"),
+            st.integers(0, 4),
+            st.sampled_from(list(ZOHO_FIELDS)),
+            st.sampled_from(VALUES),
+        ),
+        st.tuples(
+            st.just("xero_edit"),
+            st.integers(0, 4),
+            st.sampled_from(list(ZOHO_FIELDS)),
+            st.sampled_from(VALUES),
+        ),
+        st.tuples(st.just("push")),
+        st.tuples(st.just("pull")),
+        st.tuples(st.just("fault"), st.sampled_from(["transient", "lost_response", "rate_limit"])),
+    ),
+    max_size=20,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=operations, policy=st.sampled_from(["zoho_wins", "xero_wins", "newest_wins"]))
-def test_any_edits_on_both_sides_converge_and_never_duplicate(steps: list[tuple[Any, ...]], policy: str) -> None:
+def test_any_edits_on_both_sides_converge_and_never_duplicate(
+    steps: list[tuple[Any, ...]], policy: str
+) -> None:
     session = make_session()
     world = World(session)
     world.settings = replace(world.settings, conflict_policy=policy)
@@ -80,14 +95,22 @@ def test_any_edits_on_both_sides_converge_and_never_duplicate(steps: list[tuple[
     assert len(accounts) == len(contacts) == len(links)
     assert {link.zoho_id for link in links} == set(accounts)
     assert {link.xero_id for link in links} == set(contacts)
-    assert sorted(a["Account_Name"] for a in accounts.values()) == sorted(c["Name"] for c in contacts.values())
+    assert sorted(a["Account_Name"] for a in accounts.values()) == sorted(
+        c["Name"] for c in contacts.values()
+    )
     # Converged: every mapped field agrees.
     for link in links:
         account, contact = accounts[link.zoho_id], contacts[link.xero_id]
         street = next((a for a in contact.get("Addresses") or [] if a["AddressType"] == "STREET"), {})
-        phone = next((p["PhoneNumber"] for p in contact.get("Phones") or [] if p["PhoneType"] == "DEFAULT"), None)
-        assert (account["Account_Name"], account.get("Phone"), account.get("Website"), account.get("Billing_City")) \
-            == (contact["Name"], phone, contact.get("Website"), street.get("City")), policy
+        phone = next(
+            (p["PhoneNumber"] for p in contact.get("Phones") or [] if p["PhoneType"] == "DEFAULT"), None
+        )
+        assert (
+            account["Account_Name"],
+            account.get("Phone"),
+            account.get("Website"),
+            account.get("Billing_City"),
+        ) == (contact["Name"], phone, contact.get("Website"), street.get("City")), policy
     # And quiet: syncing again writes nothing on either side.
     writes = world.zoho.write_calls + world.xero.write_calls
     world.pull("Contacts")

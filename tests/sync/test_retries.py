@@ -28,14 +28,19 @@ def test_a_rate_limit_waits_as_long_as_the_remote_asks(world: World) -> None:
     assert len(world.xero.all("Contacts")) == 1
 
 
-def test_after_the_third_attempt_the_record_fails_with_the_remote_message_and_admins_hear_once(world: World) -> None:
+def test_after_the_third_attempt_the_record_fails_with_the_remote_message_and_admins_hear_once(
+    world: World,
+) -> None:
     world.account("Zylker")
     world.account("Globex")
     world.xero.fail_next("transient", op="create", times=3)
     world.push("Accounts")
     rows = world.audit(module="Accounts", record_name="Zylker")
-    assert [(r.action, r.attempt, r.final) for r in rows] == [("failed", 1, False), ("failed", 2, False),
-                                                              ("failed", 3, True)]
+    assert [(r.action, r.attempt, r.final) for r in rows] == [
+        ("failed", 1, False),
+        ("failed", 2, False),
+        ("failed", 3, True),
+    ]
     assert rows[-1].error_text == "503 Service Unavailable"
     assert world.sleeps == list(BACKOFF_SECONDS)
     events = world.sink.of_kind("record_failed")

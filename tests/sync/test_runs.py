@@ -38,8 +38,11 @@ def test_a_run_over_invoices_brings_customers_and_products_first(world: World) -
     assert cursor.modules == ["Accounts", "Products", "Invoices"]
     world.zoho.page_size = 2
     _run(engine, cursor)
-    assert (len(world.xero.all("Contacts")), len(world.xero.all("Items")), len(world.xero.all("Invoices"))) == \
-        (7, 3, 5)
+    assert (
+        len(world.xero.all("Contacts")),
+        len(world.xero.all("Items")),
+        len(world.xero.all("Invoices")),
+    ) == (7, 3, 5)
 
 
 def test_a_run_killed_mid_way_resumes_from_its_cursor_without_duplicates(world: World) -> None:
@@ -97,11 +100,16 @@ def test_a_saved_mapping_version_never_changes_a_run_that_pinned_the_old_one(wor
     world.account("Zylker", Website="https://zylker.test", Account_Number="Z-1")
     pinned = load_mappings(world.session, world.tenant_id, {CUSTOMERS_FROM_ACCOUNTS: 0})
     default = default_mapping(CUSTOMERS_FROM_ACCOUNTS)
-    custom = type(default)(pair=default.pair, rules=tuple(
-        r for r in default.rules if r.xero != "Website") + (rule("Account_Number", "TaxNumber"),))
+    custom = type(default)(
+        pair=default.pair,
+        rules=(*tuple(r for r in default.rules if r.xero != "Website"), rule("Account_Number", "TaxNumber")),
+    )
     saved = save_mapping(world.session, world.tenant_id, custom)
     world.session.commit()
-    assert (saved.version, latest_versions(world.session, world.tenant_id)) == (1, {CUSTOMERS_FROM_ACCOUNTS: 1})
+    assert (saved.version, latest_versions(world.session, world.tenant_id)) == (
+        1,
+        {CUSTOMERS_FROM_ACCOUNTS: 1},
+    )
     world.push("Accounts", mappings=pinned)
     (contact,) = world.xero.all("Contacts")
     assert contact["Website"] == "https://zylker.test" and "TaxNumber" not in contact
@@ -117,14 +125,22 @@ def test_every_attempt_leaves_one_audit_row_with_a_translatable_message(world: W
     world.push("Accounts")
     world.push("Accounts")
     created, skipped = world.audit()
-    assert (created.action, created.zoho_id, created.xero_id, created.direction) == \
-        ("created", world.links()[0].zoho_id, world.links()[0].xero_id, "zoho_to_xero")
+    assert (created.action, created.zoho_id, created.xero_id, created.direction) == (
+        "created",
+        world.links()[0].zoho_id,
+        world.links()[0].xero_id,
+        "zoho_to_xero",
+    )
     message = Msg.from_json(skipped.message)
     assert message is not None and message.render() == "No change since the last sync."
-    translated = message.render(lambda msgid, **params: {"No change since the last sync.": "Rien de neuf."}[msgid])
+    translated = message.render(
+        lambda msgid, **params: {"No change since the last sync.": "Rien de neuf."}[msgid]
+    )
     assert translated == "Rien de neuf."
-    assert world.rollups() == {("zoho_to_xero", "Accounts", "created"): 1,
-                               ("zoho_to_xero", "Accounts", "skipped"): 1}
+    assert world.rollups() == {
+        ("zoho_to_xero", "Accounts", "created"): 1,
+        ("zoho_to_xero", "Accounts", "skipped"): 1,
+    }
 
 
 def test_audit_rows_are_append_only(world: World) -> None:
@@ -135,4 +151,6 @@ def test_audit_rows_are_append_only(world: World) -> None:
     with pytest.raises(RuntimeError, match="append-only"):
         world.session.flush()
     world.session.rollback()
-    world.session.execute(delete(AuditEntry))  # bulk SQL is the operator's business (retention), not the ORM's
+    world.session.execute(
+        delete(AuditEntry)
+    )  # bulk SQL is the operator's business (retention), not the ORM's

@@ -1,4 +1,4 @@
-"""Settings that make no sense are refused with a fix; mapping rules read, write, convert and refuse safely."""
+"""Settings that make no sense are refused with a fix; mapping rules read, write, convert, refuse safely."""
 
 from __future__ import annotations
 
@@ -45,24 +45,40 @@ def test_everything_on_is_valid_and_nothing_on_is_valid() -> None:
 def test_invoices_without_their_customer_module_are_refused_with_a_fix_that_works() -> None:
     settings = SyncSettings.everything_on().with_module(Z2X, "Accounts", enabled=False)
     (problem,) = [p for p in validate_settings(settings) if p.code == "invoices_need_customers"]
-    assert problem.message.render() == \
-        "Invoices need their customers in Xero, but Accounts (the customer module) is off."
+    assert (
+        problem.message.render()
+        == "Invoices need their customers in Xero, but Accounts (the customer module) is off."
+    )
     assert problem.fix is not None and problem.fix.label.render() == "Turn on Accounts"
     assert "invoices_need_customers" not in _codes(apply_fix(settings, problem.fix))
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    (lambda s: s.with_module(Z2X, "Products", enabled=False), "invoices_need_products"),
-    (lambda s: s.with_module(Z2X, "Accounts", enabled=False), "deals_need_customers"),
-    (lambda s: replace(s, customer_module="Contacts"), "accounts_not_synced"),
-    (lambda s: replace(s, default_sales_account=""), "sales_account_missing"),
-    (lambda s: replace(s, won_deal_stage=" "), "won_stage_missing"),
-    (lambda s: s.with_module(Direction.XERO_TO_ZOHO, "Invoices", enabled=False)
-     .with_module(Z2X, "Invoices", enabled=False), "payments_need_invoices"),
-    (lambda s: s.with_module(Direction.XERO_TO_ZOHO, "Contacts", enabled=False)
-     .with_module(Z2X, "Accounts", enabled=False), "xero_invoices_need_contacts"),
-    (lambda s: s.with_module(Z2X, "Products", create=False, update=False, delete=False), "module_does_nothing"),
-])
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda s: s.with_module(Z2X, "Products", enabled=False), "invoices_need_products"),
+        (lambda s: s.with_module(Z2X, "Accounts", enabled=False), "deals_need_customers"),
+        (lambda s: replace(s, customer_module="Contacts"), "accounts_not_synced"),
+        (lambda s: replace(s, default_sales_account=""), "sales_account_missing"),
+        (lambda s: replace(s, won_deal_stage=" "), "won_stage_missing"),
+        (
+            lambda s: s.with_module(Direction.XERO_TO_ZOHO, "Invoices", enabled=False).with_module(
+                Z2X, "Invoices", enabled=False
+            ),
+            "payments_need_invoices",
+        ),
+        (
+            lambda s: s.with_module(Direction.XERO_TO_ZOHO, "Contacts", enabled=False).with_module(
+                Z2X, "Accounts", enabled=False
+            ),
+            "xero_invoices_need_contacts",
+        ),
+        (
+            lambda s: s.with_module(Z2X, "Products", create=False, update=False, delete=False),
+            "module_does_nothing",
+        ),
+    ],
+)
 def test_nonsensical_combinations_are_refused(change, code: str) -> None:
     assert code in _codes(change(SyncSettings.everything_on()))
 
@@ -74,7 +90,7 @@ def test_settings_survive_a_round_trip_through_json() -> None:
     assert again.switches(Z2X, "Deals") == ModuleSwitches(True, True, True, True)
 
 
-# --- paths and values --------------------------------------------------------------------------------------------
+# --- paths and values --------------------------------------------------------------------------------
 
 
 def test_paths_select_and_create_list_elements() -> None:
@@ -102,7 +118,11 @@ def test_transforms_picklists_and_fixed_values_convert_both_ways() -> None:
     assert dated.forward("2026-03-01") == "01/03/2026"
     assert dated.backward("01/03/2026") == "2026-03-01"
     kinds = rule("Account_Type", "Type", values={"Revenue": "REVENUE", "Sales": "SALES"})
-    assert (kinds.forward("Sales"), kinds.backward("REVENUE"), kinds.forward("Other")) == ("SALES", "Revenue", "Other")
+    assert (kinds.forward("Sales"), kinds.backward("REVENUE"), kinds.forward("Other")) == (
+        "SALES",
+        "Revenue",
+        "Other",
+    )
     fixed = Rule(zoho=(), xero="Status", arrow=Arrow.TO_XERO, fixed="ACTIVE")
     assert fixed.forward(None) == "ACTIVE"
 
@@ -116,21 +136,40 @@ def test_rules_survive_a_round_trip_through_json() -> None:
 TEXT, NUMBER = FieldType("text"), FieldType("number")
 
 
-@pytest.mark.parametrize(("candidate", "zoho", "xero", "refusal"), [
-    (rule("Name", "UnitPrice"), TEXT, NUMBER, "A text value cannot go into a number field."),
-    (rule("Price", "Name"), NUMBER, TEXT, "A text value cannot go into a number field."),
-    (rule("Price", "Name", "->"), NUMBER, TEXT, None),
-    (rule("Total", "Total", "->"), NUMBER, FieldType("number", read_only=True),
-     "Xero computes Total itself: it cannot be written."),
-    (rule(("A", "B"), "Name", "<->", transform="join"), TEXT, TEXT,
-     "Joined fields cannot be split again: this pair can only go from Zoho to Xero."),
-    (rule("A", "Name", transform="eval"), TEXT, TEXT, "eval is not one of the available transforms."),
-    (rule("Account", "Name"), FieldType("lookup"), TEXT,
-     "A lookup can only be paired with a linked record, not with a plain value."),
-    (Rule(zoho=(), xero="Name", arrow=Arrow.BOTH, fixed="x"), None, TEXT,
-     "A fixed value goes one way: choose Zoho to Xero or Xero to Zoho."),
-    (rule("Missing", "Name"), None, TEXT, "The Zoho field Missing does not exist."),
-])
+@pytest.mark.parametrize(
+    ("candidate", "zoho", "xero", "refusal"),
+    [
+        (rule("Name", "UnitPrice"), TEXT, NUMBER, "A text value cannot go into a number field."),
+        (rule("Price", "Name"), NUMBER, TEXT, "A text value cannot go into a number field."),
+        (rule("Price", "Name", "->"), NUMBER, TEXT, None),
+        (
+            rule("Total", "Total", "->"),
+            NUMBER,
+            FieldType("number", read_only=True),
+            "Xero computes Total itself: it cannot be written.",
+        ),
+        (
+            rule(("A", "B"), "Name", "<->", transform="join"),
+            TEXT,
+            TEXT,
+            "Joined fields cannot be split again: this pair can only go from Zoho to Xero.",
+        ),
+        (rule("A", "Name", transform="eval"), TEXT, TEXT, "eval is not one of the available transforms."),
+        (
+            rule("Account", "Name"),
+            FieldType("lookup"),
+            TEXT,
+            "A lookup can only be paired with a linked record, not with a plain value.",
+        ),
+        (
+            Rule(zoho=(), xero="Name", arrow=Arrow.BOTH, fixed="x"),
+            None,
+            TEXT,
+            "A fixed value goes one way: choose Zoho to Xero or Xero to Zoho.",
+        ),
+        (rule("Missing", "Name"), None, TEXT, "The Zoho field Missing does not exist."),
+    ],
+)
 def test_incompatible_pairs_are_refused_with_a_reason(candidate: Rule, zoho, xero, refusal) -> None:
     problem = check_rule(candidate, zoho, xero)
     assert (problem.render() if problem else None) == refusal
@@ -139,8 +178,10 @@ def test_incompatible_pairs_are_refused_with_a_reason(candidate: Rule, zoho, xer
 def test_every_default_mapping_passes_its_own_checks() -> None:
     for pair in defaults.DEFAULT_RULES:
         zoho_module, xero_module = pair.replace("<", ">").split(">")
-        zoho_types = {f.api_name: FieldType(family_of_zoho(f.data_type), f.read_only, f.max_length,
-                                            f.picklist_values) for f in ZOHO_FIELDS.get(zoho_module, [])}
+        zoho_types = {
+            f.api_name: FieldType(family_of_zoho(f.data_type), f.read_only, f.max_length, f.picklist_values)
+            for f in ZOHO_FIELDS.get(zoho_module, [])
+        }
         zoho_types["id"] = FieldType("text", read_only=True)
         zoho_types["Products"] = FieldType("lines")
         xero_types = defaults.XERO_FIELDS[xero_module]

@@ -4,9 +4,10 @@ They behave like the real services where the engine's correctness depends on it 
 line amounts and tax per line, refuses edits to paid/voided invoices and documents dated on or before the lock
 date, keeps contact names unique among active contacts and item codes unique, archives contacts instead of
 deleting them, answers batches with one result per record (``summarizeErrors=false``) and replays a repeated
-``Idempotency-Key``; Zoho refuses records without their mandatory fields, checks unique fields, returns lookups
-as ``{"id", "name"}`` and does not echo written records. Both can inject call-level faults (transient errors,
-rate limits, a lost response after the write happened) and per-record validation errors, and count every call.
+``Idempotency-Key``; Zoho refuses records without their mandatory fields, checks unique fields,
+returns lookups as ``{"id", "name"}`` and does not echo written records. Both can inject call-level faults
+(transient errors, rate limits, a lost response after the write happened) and per-record validation errors,
+and count every call.
 
 "Users" edit either side with :meth:`FakeXero.edit` / :meth:`FakeZoho.edit`, which bump the record's version
 the way the real systems do.

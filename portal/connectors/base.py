@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (5.0, 60.0)  # connect, read
 
 
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a token endpoint granted."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str | None = None  # Xero rotates it; Zoho sends none on refresh (the old one stays valid)
+    scope: str | None = None
+
+
 class TokenSource(Protocol):
     """Where a connector gets its access token; implemented by the connection service (one refresh at a time)."""
 
@@ -52,7 +62,7 @@ class NullCounter:
 @dataclass
 class Request:
     method: str
-    path: str
+    path: str  # relative to the client's base URL, or absolute (e.g. Zoho's Bulk API lives elsewhere)
     endpoint: str  # a stable label for counters, e.g. "GET Contacts"
     params: Mapping[str, Any] | None = None
     json: Any = None
@@ -167,7 +177,8 @@ class ApiClient:
         token = self.tokens.access_token()
         self._last_token = token
         headers = {**self.default_headers(), **self.auth_headers(token), **request.headers}
-        url = f"{self.base_url}/{request.path.lstrip('/')}"
+        url = request.path if request.path.startswith(("http://", "https://")) else \
+            f"{self.base_url}/{request.path.lstrip('/')}"
         try:
             with self._slot():
                 response = self.session.request(request.method, url, params=request.params, json=request.json,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -19,6 +18,7 @@ from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.connectors.base import TokenGrant
 from portal.connectors.errors import AuthRevoked, ConnectorError
 from portal.models import Connection, ConnectionStatus, utcnow
 from portal.services.crypto import TokenCipher
@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(minutes=5)
 LOCK_TIMEOUT_SECONDS = 60
 LOCK_WAIT_SECONDS = 45
-
-
-@dataclass(frozen=True)
-class TokenGrant:
-    access_token: str
-    expires_in: int
-    refresh_token: str | None = None  # Xero rotates it; Zoho sends none on refresh (keep the old one)
-    scope: str | None = None
 
 
 class Refresher(Protocol):

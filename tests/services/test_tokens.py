@@ -15,7 +15,8 @@ from portal.connectors.errors import AuthRevoked
 from portal.extensions import db
 from portal.models import Connection, ConnectionStatus, utcnow
 from portal.services.crypto import TokenCipher, token_cipher
-from portal.services.tokens import ConnectionTokens, TokenGrant, store_grant
+from portal.connectors.base import TokenGrant
+from portal.services.tokens import ConnectionTokens, store_grant
 
 
 class RotatingRefresher:

@@ -78,6 +78,7 @@ class RetryPolicy:
     attempts: int = 4
     base_delay: float = 0.5
     max_delay: float = 30.0
+    max_rate_limit_wait: float = 90.0  # real seconds a worker may sleep on a 429 before handing it back
 
 
 class ApiClient:
@@ -126,7 +127,7 @@ class ApiClient:
         if status == 404:
             return NotFound(text, status=status)
         if status == 429:
-            return RateLimited(text, status=status, retry_after=_retry_after(response))
+            return RateLimited(text, _retry_after(response), status=status)
         if status >= 500:
             return Transient(text, status=status)
         return ConnectorError(text, status=status)
@@ -157,18 +158,23 @@ class ApiClient:
 
     def _should_retry(self, error: BaseException, request: Request) -> bool:
         if isinstance(error, RateLimited):
-            return True  # a 429 means the server did nothing: always safe to send again
+            # A 429 means the server did nothing, so sending again is safe; but a long wait (the daily limit)
+            # is the caller's to schedule, not a worker's to sleep through.
+            return self._real_seconds(error.retry_after) <= self.retry.max_rate_limit_wait
         return isinstance(error, Transient) and request.idempotent
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RateLimited) and error.retry_after is not None:
+        if isinstance(error, RateLimited) and error.retry_after_known:
             return self._real_seconds(error.retry_after) + random.uniform(0, 0.25)
         delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (state.attempt_number - 1))
         return random.uniform(delay / 2, delay)
 
     def _real_seconds(self, remote_seconds: float) -> float:
-        return self.pacer.real_seconds(remote_seconds) if self.pacer else remote_seconds
+        return remote_seconds / self._time_scale()
+
+    def _time_scale(self) -> float:
+        return self.pacer.time_scale if self.pacer else 1.0
 
     def _slot(self) -> AbstractContextManager[None]:
         return self.pacer.slot() if self.pacer else nullcontext()
@@ -185,7 +191,8 @@ class ApiClient:
                                                 headers=headers, timeout=self.timeout)
         except BudgetExhausted as exhausted:
             self.counter.record(self.side, request.endpoint, "budget")
-            raise RateLimited(str(exhausted), retry_after=None, problem=exhausted.denied.limit) from exhausted
+            raise RateLimited(str(exhausted), exhausted.denied.wait_seconds * self._time_scale(),
+                              problem=exhausted.denied.limit) from exhausted
         except requests.Timeout as error:
             self.counter.record(self.side, request.endpoint, "timeout")
             raise Transient(f"timed out: {error}") from error
@@ -197,7 +204,7 @@ class ApiClient:
                             request.records if failure is None else 0)
         if failure is None:
             return response
-        if isinstance(failure, RateLimited) and self.pacer is not None and failure.retry_after:
+        if isinstance(failure, RateLimited) and self.pacer is not None and failure.retry_after_known:
             self.pacer.hold_off(failure.retry_after)
         raise failure
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from portal.connectors.errors import RecordError
+from portal.connectors.errors import FieldError
 
 
 @dataclass
@@ -14,7 +14,7 @@ class RecordResult:
     ok: bool
     remote_id: str | None = None
     record: dict[str, Any] | None = None  # the saved record as the remote system echoed it, when it does
-    errors: list[RecordError] = dataclasses.field(default_factory=list)
+    errors: list[FieldError] = dataclasses.field(default_factory=list)
     action: str | None = None  # "insert"/"update" where the system says (Zoho upsert)
 
     @property

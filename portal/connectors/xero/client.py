@@ -18,10 +18,10 @@ from portal.connectors.errors import (
     AuthExpired,
     AuthRevoked,
     ConnectorError,
+    FieldError,
     Invalid,
     NotFound,
     RateLimited,
-    RecordError,
     Transient,
 )
 from portal.connectors.results import RecordResult
@@ -63,7 +63,7 @@ class XeroClient(ApiClient):
         message = _xero_message(body) or response.text[:300] or f"HTTP {status}"
         if status == 400:
             errors = _validation_errors(body)
-            return Invalid(errors[0].message if errors else message, errors=errors, status=status, details=body)
+            return Invalid(errors[0].message if errors else message, errors, status=status, payload=body)
         if status == 401:
             return AuthExpired(message, status=status)
         if status == 403:
@@ -73,7 +73,7 @@ class XeroClient(ApiClient):
             return NotFound(message, status=status)
         if status == 429:
             retry_after = response.headers.get("Retry-After")
-            return RateLimited(message, status=status, retry_after=float(retry_after) if retry_after else None,
+            return RateLimited(message, float(retry_after) if retry_after else None, status=status,
                                problem=response.headers.get("X-Rate-Limit-Problem"))
         if status >= 500:
             return Transient(message, status=status)
@@ -178,10 +178,11 @@ class XeroClient(ApiClient):
             response = self.send(request)
         except Invalid as invalid:
             # Some endpoints still answer a whole-batch 400 with per-element errors: spread them per record.
-            elements = (invalid.details or {}).get("Elements") if isinstance(invalid.details, dict) else None
+            elements = invalid.payload.get("Elements") if isinstance(invalid.payload, dict) else None
             if elements and len(elements) == len(chunk):
                 return [_element_result(resource, element) for element in elements]
-            return [RecordResult(ok=False, errors=invalid.errors or [RecordError(invalid.message)]) for _ in chunk]
+            reasons = list(invalid.details) or [FieldError(invalid.message)]
+            return [RecordResult(ok=False, errors=reasons) for _ in chunk]
         saved = response.json().get(resource, [])
         if len(saved) != len(chunk):
             raise Transient(f"Xero answered {len(saved)} {resource} for {len(chunk)} sent")
@@ -193,7 +194,7 @@ class XeroClient(ApiClient):
 
 
 def _element_result(resource: str, element: dict[str, Any]) -> RecordResult:
-    errors = [RecordError(message=str(item.get("Message", "")), code="ValidationError")
+    errors = [FieldError(message=str(item.get("Message", "")), code="ValidationError")
               for item in element.get("ValidationErrors") or []]
     ok = element.get("StatusAttributeString", "OK") != "ERROR" and not errors
     id_field = ID_FIELDS.get(resource, "")
@@ -216,12 +217,12 @@ def _xero_message(body: Any) -> str:
     return ""
 
 
-def _validation_errors(body: Any) -> list[RecordError]:
+def _validation_errors(body: Any) -> list[FieldError]:
     """Xero's ValidationException: ``Elements[i].ValidationErrors[j].Message`` (FACTS.md §6)."""
     if not isinstance(body, dict):
         return []
-    errors: list[RecordError] = []
+    errors: list[FieldError] = []
     for element in body.get("Elements") or []:
         for item in element.get("ValidationErrors") or []:
-            errors.append(RecordError(message=str(item.get("Message", "")), code="ValidationError"))
+            errors.append(FieldError(message=str(item.get("Message", "")), code="ValidationError"))
     return errors

@@ -21,10 +21,10 @@ from portal.connectors.errors import (
     AuthRevoked,
     Conflict,
     ConnectorError,
+    FieldError,
     Invalid,
     NotFound,
     RateLimited,
-    RecordError,
     Transient,
 )
 from portal.connectors.results import RecordResult
@@ -70,14 +70,14 @@ class ZohoClient(ApiClient):
             return NotFound(message, status=status, code=code)
         if status == 429:
             # Zoho sends no Retry-After for either credits or concurrency (FACTS.md §5).
-            return RateLimited(message, status=status, code=code, retry_after=None)
+            return RateLimited(message, None, status=status, code=code)
         if status == 412:
             return Conflict(message, status=status, code=code)
         if status >= 500:
             return Transient(message, status=status, code=code)
         details = body.get("details") if isinstance(body, dict) else None
-        return Invalid(message, status=status, code=code, details=details,
-                       errors=[RecordError(message, code=code, field=_api_name(details))])
+        return Invalid(message, [FieldError(message, field=_api_name(details), code=code)], status=status,
+                       code=code, payload=body)
 
     # --- reads -----------------------------------------------------------------------------------------------
 
@@ -246,7 +246,7 @@ class ZohoClient(ApiClient):
             try:
                 response = self.send(request)
             except Invalid as invalid:
-                results.extend(RecordResult(ok=False, errors=invalid.errors or [RecordError(invalid.message)])
+                results.extend(RecordResult(ok=False, errors=list(invalid.details) or [FieldError(invalid.message)])
                                for _ in chunk)
                 continue
             results.extend(_record_results(response, len(chunk)))
@@ -310,10 +310,9 @@ def _record_results(response: requests.Response, expected: int, key: str = "data
             results.append(RecordResult(ok=True, remote_id=str(details.get("id")) if details.get("id") else None,
                                         record=details, action=item.get("action")))
         else:
-            results.append(RecordResult(ok=False, errors=[RecordError(
-                message=str(item.get("message", "")), code=item.get("code"), field=_api_name(details),
-                details=details if isinstance(details, dict) else {},
-            )]))
+            results.append(RecordResult(ok=False, errors=[FieldError(
+                message=str(item.get("message", "")), field=_api_name(details), code=item.get("code"),
+            )], record=details if isinstance(details, dict) else None))
     return results
 
 

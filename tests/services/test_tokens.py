@@ -11,11 +11,11 @@ from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from portal.connectors.base import TokenGrant
 from portal.connectors.errors import AuthRevoked
 from portal.extensions import db
 from portal.models import Connection, ConnectionStatus, utcnow
 from portal.services.crypto import TokenCipher, token_cipher
-from portal.connectors.base import TokenGrant
 from portal.services.tokens import ConnectionTokens, store_grant
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0020
 Revises: 0001
-Create Date: 2026-11-25 15:55:40.855286
+Create Date: 2026-11-25 16:00:53.834166
 
 """
 from alembic import op
@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('last_error_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('daily_call_limit', sa.Integer(), nullable=False),
+    sa.Column('pending_organisations', sa.JSON(), nullable=True),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.Column('created_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', portal.models.base.UTCDateTime(timezone=True), nullable=False),

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin
@@ -16,6 +17,7 @@ class Side(enum.StrEnum):
 
 class ConnectionStatus(enum.StrEnum):
     CONNECTED = "connected"
+    CHOOSING = "choosing"  # Xero consent gave several organisations: waiting for the user to pick one
     NEEDS_RECONNECT = "needs_reconnect"  # the grant is gone (revoked, expired, org disconnected from Xero's side)
     DISCONNECTED = "disconnected"
 
@@ -55,6 +57,8 @@ class Connection(TenantOwnedMixin, TimestampMixin, Base):
     last_error_at: Mapped[datetime | None]
     # Xero's daily call limit for this organisation (5,000; 1,000 on the Starter tier).
     daily_call_limit: Mapped[int] = mapped_column(default=5000)
+    # While CHOOSING: the organisations the consent connected, as Xero's /connections listed them.
+    pending_organisations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     @property
     def is_connected(self) -> bool:

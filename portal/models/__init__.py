@@ -2,7 +2,8 @@
 
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
 from portal.models.connection import Connection, ConnectionStatus, Side
+from portal.models.support import SupportAccess
 from portal.models.tenant import Tenant
 from portal.models.user import Invitation, Role, User
 
-__all__ = ["Base", "Connection", "ConnectionStatus", "Invitation", "Side", "Role", "Tenant", "TenantOwnedMixin", "TimestampMixin", "User", "utcnow"]
+__all__ = ["Base", "Connection", "ConnectionStatus", "Invitation", "Side", "SupportAccess", "Role", "Tenant", "TenantOwnedMixin", "TimestampMixin", "User", "utcnow"]

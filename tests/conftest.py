@@ -32,6 +32,8 @@ from tests import factories
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:

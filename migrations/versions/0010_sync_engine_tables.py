@@ -1,7 +1,7 @@
 """sync engine: config, mappings, links, audit, review queue
 
 Revision ID: 0010
-Revises: 0001
+Revises: 0040
 Create Date: 2026-11-25 15:55:34.718898
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0001'
+down_revision = '0040'
 branch_labels = None
 depends_on = None
 

@@ -1,2 +1,1 @@
-"""Connectors: one package per remote system (zoho/, xero/) over shared plumbing, raising the errors in
-errors.py."""
+"""One package per remote system (zoho/, xero/) over shared plumbing (base.py, pacing.py, errors.py)."""

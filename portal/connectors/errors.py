@@ -1,16 +1,17 @@
 """The one family of typed errors every connector raises, and the sync engine catches.
 
 Pure Python (no ``requests``): a connector maps its HTTP answers onto these, the engine decides from the class
-alone whether to retry (``Transient``, ``RateLimited``), stop the run (``AuthExpired``, ``AuthRevoked``) or
-give
+alone whether to retry (``Transient``, ``RateLimited``), stop the run (``AuthExpired``, ``AuthRevoked``) or give
 up on one record at once (``Invalid``, ``NotFound``, ``Conflict``). ``str(error)`` is the remote system's own
 message, which the audit log shows verbatim.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,47 +20,54 @@ class FieldError:
 
     message: str
     field: str | None = None  # the remote API name when the remote says which field (Zoho details.api_name)
-    code: str | None = (
-        None  # e.g. Zoho "MANDATORY_NOT_FOUND", Xero has none (ValidationErrors[].Message only)
-    )
+    code: str | None = None  # e.g. Zoho "MANDATORY_NOT_FOUND"; Xero has none (ValidationErrors[].Message only)
 
 
 class ConnectorError(Exception):
-    """Base class. ``retryable`` tells the engine whether a later attempt can succeed unchanged."""
+    """Base class. ``retryable`` tells the engine whether a later attempt can succeed unchanged.
+
+    ``status`` (HTTP), ``code`` (the remote's error code) and ``payload`` (the parsed error body) are kept for
+    diagnosis; they are never needed to decide what to do.
+    """
 
     retryable = False
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", *, status: int | None = None, code: str | None = None,
+                 payload: Any = None) -> None:
         super().__init__(message or self.__class__.__name__)
         self.message = message or self.__class__.__name__
+        self.status = status
+        self.code = code
+        self.payload = payload
 
     def __str__(self) -> str:
         return self.message
 
 
 class AuthError(ConnectorError):
-    """The connection cannot make calls: stop the run; the connections layer refreshes or asks to
-    reconnect."""
+    """The connection cannot make calls: stop the run; the connections layer refreshes or asks to reconnect."""
 
 
 class AuthExpired(AuthError):
-    """The access token expired and refreshing did not help within the call (Xero 401 TokenExpired)."""
+    """The access token was refused (Xero 401 TokenExpired, Zoho INVALID_TOKEN); one refresh may cure it."""
 
 
 class AuthRevoked(AuthError):
-    """The grant is gone (Xero invalid_grant / 403 tenant disconnected, Zoho invalid_code): needs
-    reconnect."""
+    """The grant is gone (Xero invalid_grant / 403 tenant disconnected, Zoho invalid_code): needs reconnect."""
 
 
 class RateLimited(ConnectorError):
-    """429: wait ``retry_after`` seconds (Xero sends Retry-After; Zoho does not, so the connector
-    estimates)."""
+    """429: wait ``retry_after`` seconds. Xero sends Retry-After; Zoho does not, so ``retry_after_known`` is
+    False and the default is a cautious minute (FACTS.md §5)."""
 
     retryable = True
 
-    def __init__(self, message: str = "", retry_after: float = 60.0) -> None:
-        super().__init__(message or "rate limited")
-        self.retry_after = max(0.0, float(retry_after))
+    def __init__(self, message: str = "", retry_after: float | None = None, *, problem: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message or "rate limited", **kwargs)
+        self.retry_after_known = retry_after is not None
+        self.retry_after = max(0.0, float(retry_after)) if retry_after is not None else 60.0
+        self.problem = problem  # Xero's X-Rate-Limit-Problem: minute, day, concurrent, appminute
 
 
 class Transient(ConnectorError):
@@ -74,9 +82,9 @@ class Invalid(ConnectorError):
     Final at once: retrying the same payload gives the same answer.
     """
 
-    def __init__(self, message: str = "", details: Sequence[FieldError] = ()) -> None:
+    def __init__(self, message: str = "", details: Sequence[FieldError] = (), **kwargs: Any) -> None:
         text = message or "; ".join(d.message for d in details) or "invalid"
-        super().__init__(text)
+        super().__init__(text, **kwargs)
         self.details: tuple[FieldError, ...] = tuple(details)
 
 
@@ -95,7 +103,7 @@ class ErrorSummary:
 
     kind: str
     message: str
-    details: tuple[FieldError, ...] = field(default_factory=tuple)
+    details: tuple[FieldError, ...] = dataclasses.field(default_factory=tuple)
 
     @classmethod
     def of(cls, error: BaseException) -> ErrorSummary:

@@ -1,6 +1,8 @@
 """Typed SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
+from portal.models.connection import Connection, ConnectionStatus, Side
+from portal.models.support import SupportAccess
 from portal.models.sync import (
     AuditEntry,
     MappingVersion,
@@ -15,11 +17,15 @@ from portal.models.user import Invitation, Role, User
 __all__ = [
     "AuditEntry",
     "Base",
+    "Connection",
+    "ConnectionStatus",
     "Invitation",
     "MappingVersion",
     "RecordLink",
     "ReviewItem",
     "Role",
+    "Side",
+    "SupportAccess",
     "SyncConfig",
     "SyncDailyCount",
     "Tenant",

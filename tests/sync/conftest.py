@@ -90,9 +90,7 @@ class World:
         return self.zoho.add("Accounts", {"Account_Name": name, **fields})
 
     def product(self, name: str, code: str, price: float = 10, **fields: Any) -> dict[str, Any]:
-        return self.zoho.add(
-            "Products", {"Product_Name": name, "Product_Code": code, "Unit_Price": price, **fields}
-        )
+        return self.zoho.add("Products", {"Product_Name": name, "Product_Code": code, "Unit_Price": price, **fields})
 
     def invoice(
         self, account: dict[str, Any], lines: list[tuple[dict[str, Any], float, float]], **fields: Any

@@ -22,9 +22,10 @@ def test_an_invoice_brings_its_customer_and_items_along_in_order(world: World) -
     (xero_invoice,) = world.xero.all("Invoices")
     (contact,) = world.xero.all("Contacts")
     assert xero_invoice["Contact"]["ContactID"] == contact["ContactID"]
-    assert [
-        (ln["ItemCode"], ln["Quantity"], ln["UnitAmount"], ln["TaxType"]) for ln in xero_invoice["LineItems"]
-    ] == [("W-1", "2", "12.5", "OUTPUT2"), ("G-1", "1", "3", "OUTPUT2")]
+    assert [(ln["ItemCode"], ln["Quantity"], ln["UnitAmount"], ln["TaxType"]) for ln in xero_invoice["LineItems"]] == [
+        ("W-1", "2", "12.5", "OUTPUT2"),
+        ("G-1", "1", "3", "OUTPUT2"),
+    ]
     assert (xero_invoice["InvoiceNumber"], xero_invoice["Status"], xero_invoice["Type"]) == (
         "INV-100",
         "DRAFT",
@@ -167,9 +168,7 @@ def test_zoho_adjustment_becomes_a_line_so_totals_agree(world: World) -> None:
 
 def test_a_line_discount_is_a_rate_when_exact_and_an_amount_otherwise() -> None:
     assert invoices._discount_fields(Decimal("100"), Decimal("12.5")) == {"DiscountRate": "12.5"}
-    assert invoices._discount_fields(Decimal("3"), Decimal("1")) == {
-        "DiscountRate": "33.33"
-    }  # 2.0001 -> 2.00
+    assert invoices._discount_fields(Decimal("3"), Decimal("1")) == {"DiscountRate": "33.33"}  # 2.0001 -> 2.00
     assert invoices._discount_fields(Decimal("300"), Decimal("100")) == {"DiscountAmount": "100"}
     assert invoices._discount_fields(Decimal("3"), Decimal("0")) == {}
 
@@ -229,9 +228,7 @@ def test_a_xero_invoice_becomes_a_zoho_invoice_with_its_lines(world: World) -> N
     assert line["Line_Tax"] == [{"name": "20% (VAT on Income)", "percentage": "20"}]
     assert zoho_invoice["Grand_Total"] == world.xero.all("Invoices")[0]["Total"]
     # Bills are not sales: they are skipped with the reason.
-    world.xero.add(
-        "Invoices", {"Type": "ACCPAY", "Contact": {"ContactID": contact["ContactID"]}, "LineItems": []}
-    )
+    world.xero.add("Invoices", {"Type": "ACCPAY", "Contact": {"ContactID": contact["ContactID"]}, "LineItems": []})
     world.pull("Invoices")
     assert [r.reason for r in world.audit()[-2:]] == ["not_sales_invoice", "unchanged"]
 

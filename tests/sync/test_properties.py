@@ -52,9 +52,7 @@ operations = st.lists(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=operations, policy=st.sampled_from(["zoho_wins", "xero_wins", "newest_wins"]))
-def test_any_edits_on_both_sides_converge_and_never_duplicate(
-    steps: list[tuple[Any, ...]], policy: str
-) -> None:
+def test_any_edits_on_both_sides_converge_and_never_duplicate(steps: list[tuple[Any, ...]], policy: str) -> None:
     session = make_session()
     world = World(session)
     world.settings = replace(world.settings, conflict_policy=policy)
@@ -95,16 +93,12 @@ def test_any_edits_on_both_sides_converge_and_never_duplicate(
     assert len(accounts) == len(contacts) == len(links)
     assert {link.zoho_id for link in links} == set(accounts)
     assert {link.xero_id for link in links} == set(contacts)
-    assert sorted(a["Account_Name"] for a in accounts.values()) == sorted(
-        c["Name"] for c in contacts.values()
-    )
+    assert sorted(a["Account_Name"] for a in accounts.values()) == sorted(c["Name"] for c in contacts.values())
     # Converged: every mapped field agrees.
     for link in links:
         account, contact = accounts[link.zoho_id], contacts[link.xero_id]
         street = next((a for a in contact.get("Addresses") or [] if a["AddressType"] == "STREET"), {})
-        phone = next(
-            (p["PhoneNumber"] for p in contact.get("Phones") or [] if p["PhoneType"] == "DEFAULT"), None
-        )
+        phone = next((p["PhoneNumber"] for p in contact.get("Phones") or [] if p["PhoneType"] == "DEFAULT"), None)
         assert (
             account["Account_Name"],
             account.get("Phone"),

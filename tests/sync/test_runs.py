@@ -133,9 +133,7 @@ def test_every_attempt_leaves_one_audit_row_with_a_translatable_message(world: W
     )
     message = Msg.from_json(skipped.message)
     assert message is not None and message.render() == "No change since the last sync."
-    translated = message.render(
-        lambda msgid, **params: {"No change since the last sync.": "Rien de neuf."}[msgid]
-    )
+    translated = message.render(lambda msgid, **params: {"No change since the last sync.": "Rien de neuf."}[msgid])
     assert translated == "Rien de neuf."
     assert world.rollups() == {
         ("zoho_to_xero", "Accounts", "created"): 1,
@@ -151,6 +149,4 @@ def test_audit_rows_are_append_only(world: World) -> None:
     with pytest.raises(RuntimeError, match="append-only"):
         world.session.flush()
     world.session.rollback()
-    world.session.execute(
-        delete(AuditEntry)
-    )  # bulk SQL is the operator's business (retention), not the ORM's
+    world.session.execute(delete(AuditEntry))  # bulk SQL is the operator's business (retention), not the ORM's

@@ -46,8 +46,7 @@ def test_invoices_without_their_customer_module_are_refused_with_a_fix_that_work
     settings = SyncSettings.everything_on().with_module(Z2X, "Accounts", enabled=False)
     (problem,) = [p for p in validate_settings(settings) if p.code == "invoices_need_customers"]
     assert (
-        problem.message.render()
-        == "Invoices need their customers in Xero, but Accounts (the customer module) is off."
+        problem.message.render() == "Invoices need their customers in Xero, but Accounts (the customer module) is off."
     )
     assert problem.fix is not None and problem.fix.label.render() == "Turn on Accounts"
     assert "invoices_need_customers" not in _codes(apply_fix(settings, problem.fix))
@@ -193,3 +192,13 @@ def test_a_target_filled_twice_is_refused() -> None:
     mapping = PairMapping("Accounts>Contacts", (rule("Account_Name", "Name"), rule("Website", "Name")))
     problems = check_mapping(mapping, {"Account_Name": TEXT, "Website": TEXT}, {"Name": TEXT})
     assert [p.render() for p in problems.values()] == ["Name is already filled by another pair."]
+
+
+def test_docs_mapping_shows_every_default_rule() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "mapping.md").read_text()
+    for pair, rules in defaults.DEFAULT_RULES.items():
+        section = text.split(f"### `{pair}`", 1)[1].split("### ", 1)[0]
+        for candidate in rules:
+            assert f"`{candidate.xero}`" in section and f"`{' + '.join(candidate.zoho)}`" in section, (pair, candidate)

@@ -94,7 +94,7 @@ def connection_for(tenant: Tenant, side: Side) -> Connection:
         select(Connection).where(Connection.tenant_id == tenant.id, Connection.side == side.value)
     )
     if connection is None:
-        connection = Connection(tenant_id=tenant.id, side=side.value, status=ConnectionStatus.DISCONNECTED.value)
+        connection = Connection(tenant_id=tenant.id, side=side, status=ConnectionStatus.DISCONNECTED)
         db.session.add(connection)
         db.session.flush()
     return connection
@@ -191,7 +191,7 @@ def complete_xero(tenant: Tenant, user: User, args: dict[str, str]) -> Connectio
     if len(organisations) == 1:
         _finish_xero(connection, organisations[0])
     else:
-        connection.status = ConnectionStatus.CHOOSING.value
+        connection.status = ConnectionStatus.CHOOSING
         connection.pending_organisations = [
             {"tenantId": o["tenantId"], "tenantName": o.get("tenantName", ""), "id": o["id"]} for o in organisations
         ]
@@ -225,7 +225,7 @@ def _finish_xero(connection: Connection, organisation: dict[str, Any]) -> None:
     connection.remote_org_name = organisation.get("tenantName") or ""
     connection.xero_connection_id = organisation["id"]
     connection.pending_organisations = None
-    connection.status = ConnectionStatus.CONNECTED.value
+    connection.status = ConnectionStatus.CONNECTED
     connection.connected_at = utcnow()
     connection.last_error = None
     connection.last_error_at = None
@@ -233,7 +233,7 @@ def _finish_xero(connection: Connection, organisation: dict[str, Any]) -> None:
 
 def _mark_connected(connection: Connection, user: User, grant: TokenGrant) -> None:
     store_grant(connection, grant, token_cipher(), utcnow())
-    connection.status = ConnectionStatus.CONNECTED.value
+    connection.status = ConnectionStatus.CONNECTED
     connection.connected_at = utcnow()
     connection.connected_by_id = user.id
     connection.last_error = None
@@ -267,7 +267,7 @@ def disconnect(tenant: Tenant, side: Side) -> Connection:
     connection.access_token_expires_at = None
     connection.pending_organisations = None
     connection.xero_connection_id = None
-    connection.status = ConnectionStatus.DISCONNECTED.value
+    connection.status = ConnectionStatus.DISCONNECTED
     db.session.commit()
     return connection
 
@@ -314,10 +314,10 @@ class StaticToken(TokenSource):
 def tokens_for(connection: Connection) -> ConnectionTokens:
     oauth = providers()
 
-    def refresh(row: Connection, refresh_token: str) -> TokenGrant:
-        if row.side == Side.XERO.value:
+    def refresh(connection: Connection, refresh_token: str) -> TokenGrant:
+        if connection.side == Side.XERO.value:
             return oauth.xero.refresh(refresh_token)
-        return oauth.zoho.refresh(refresh_token, row.zoho_accounts_server or "")
+        return oauth.zoho.refresh(refresh_token, connection.zoho_accounts_server or "")
 
     return ConnectionTokens(connection.id, session_factory=lambda: Session(db.engine), redis=redis_connection(),
                             cipher=token_cipher(), refresher=refresh)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,7 +54,8 @@ PREFIX = "/api.xro/2.0"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 MAX_BODY_BYTES = 3_500_000  # Xero: at most 3.5 MB per POST (FACTS.md §2)
-IDEMPOTENCY_WINDOW_SECONDS = 6 * 60  # Xero keeps a key for about 6 minutes (FACTS.md §3)
+IDEMPOTENCY_WINDOW_SECONDS = 6 * 60
+COUNT_CACHE_SIZE = 64  # Xero keeps a key for about 6 minutes (FACTS.md §3)
 INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "DELETED", "AUTHORISED", "PAID", "VOIDED")
 RESOURCES = ("Organisation", "Contacts", "Items", "Invoices", "Payments", "CreditNotes", "Accounts", "TaxRates",
              "Currencies", "Reports")
@@ -129,6 +132,8 @@ class AccountingApi:
     def __init__(self, sandbox: XeroSandbox) -> None:
         self.sandbox = sandbox
         self.store = sandbox.store
+        self._counts_lock = threading.Lock()
+        self._counts: OrderedDict[tuple[Any, ...], tuple[int, int]] = OrderedDict()
 
     # --- the pipeline --------------------------------------------------------------------------------------------
 
@@ -298,7 +303,7 @@ class AccountingApi:
 
     def list_rows(self, call: Call, table: str, queryable: Queryable, *, conditions: list[str] | None = None,
                   params: list[Any] | None = None, if_modified_since: bool = True, paged: bool = False,
-                  ids_param: str | None = None) -> tuple[list[str], dict[str, int] | None]:
+                  ids_param: str | None = None, tiebreak: str = "id") -> tuple[list[str], dict[str, int] | None]:
         where = ["org_id = ?", *(conditions or [])]
         values: list[Any] = [call.org.id, *(params or [])]
         if if_modified_since and request.headers.get("If-Modified-Since"):
@@ -318,26 +323,42 @@ class AccountingApi:
             compiled = compile_where(queryable, text)
             where.append(f"({compiled.text})")
             values.extend(compiled.params)
-        order = compile_order(queryable, request.args.get("order")) + ", rowid ASC"
+        # A unique last key keeps pages stable.
+        order = compile_order(queryable, request.args.get("order")) + f", {tiebreak} ASC"
         sql_where = " AND ".join(where)
-        pagination = None
-        limit = ""
         page = parse_int("page") if paged else None
-        if page is not None:
-            size = parse_int("pageSize")
-            size = DEFAULT_PAGE_SIZE if size is None else size
-            if not 1 <= size <= MAX_PAGE_SIZE:
-                raise ApiException(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
-            page = max(page, 1)
-            count_row = self.store.query_one(f"SELECT COUNT(*) AS n FROM {table} WHERE {sql_where}",  # noqa: S608
-                                             values)
-            count = int(count_row["n"]) if count_row else 0
-            pagination = {"page": page, "pageSize": size, "pageCount": (count + size - 1) // size,
-                          "itemCount": count}
-            limit = f" LIMIT {size} OFFSET {(page - 1) * size}"
-        rows = self.store.query(f"SELECT data FROM {table} WHERE {sql_where} ORDER BY {order}{limit}",  # noqa: S608
-                                values)
+        if page is None:
+            rows = self.store.query(f"SELECT data FROM {table} WHERE {sql_where} ORDER BY {order}",  # noqa: S608
+                                    values)
+            return [row["data"] for row in rows], None
+        size = parse_int("pageSize")
+        size = DEFAULT_PAGE_SIZE if size is None else size
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise ApiException(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
+        page = max(page, 1)
+        count = self.count(table, sql_where, values)
+        pagination = {"page": page, "pageSize": size, "pageCount": (count + size - 1) // size, "itemCount": count}
+        rows = self.store.query(f"SELECT data FROM {table} WHERE {sql_where} ORDER BY {order} "  # noqa: S608
+                                f"LIMIT {size} OFFSET {(page - 1) * size}", values)
         return [row["data"] for row in rows], pagination
+
+    def count(self, table: str, sql_where: str, values: list[Any]) -> int:
+        """``itemCount`` of a paged listing. A sync pages through one listing call after call, so the count is kept
+        until the next write anywhere in the sandbox (``Store.generation``)."""
+        key = (table, sql_where, tuple(values))
+        generation = self.store.generation
+        with self._counts_lock:
+            cached = self._counts.get(key)
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+        row = self.store.query_one(f"SELECT COUNT(*) AS n FROM {table} WHERE {sql_where}", values)  # noqa: S608
+        count = int(row["n"]) if row else 0
+        with self._counts_lock:
+            self._counts[key] = (generation, count)
+            self._counts.move_to_end(key)
+            while len(self._counts) > COUNT_CACHE_SIZE:
+                self._counts.popitem(last=False)
+        return count
 
     def reader(self, call: Call) -> WriteContext:
         """A context for read-side lookups (no writes happen through it)."""
@@ -392,7 +413,8 @@ def accounting_blueprint(sandbox: XeroSandbox) -> Blueprint:
                 lambda element, messages: _echo(element, messages), summarize_param=False))
 
         def handler(call: Call) -> Response:
-            rows, _ = api.list_rows(call, "xero_currency", settings.CURRENCY_QUERY, if_modified_since=False)
+            rows, _ = api.list_rows(call, "xero_currency", settings.CURRENCY_QUERY, if_modified_since=False,
+                                    tiebreak="rowid")
             return Response(envelope_json("Currencies", rows, call.now_ms), mimetype="application/json")
         return api.call("Currencies", False, handler)
 
@@ -405,7 +427,8 @@ def accounting_blueprint(sandbox: XeroSandbox) -> Blueprint:
                 lambda ctx, records: records, _echo, summarize_param=False))
 
         def handler(call: Call) -> Response:
-            rows, _ = api.list_rows(call, "xero_taxrate", settings.TAX_RATE_QUERY, if_modified_since=False)
+            rows, _ = api.list_rows(call, "xero_taxrate", settings.TAX_RATE_QUERY, if_modified_since=False,
+                                    tiebreak="rowid")
             return Response(envelope_json("TaxRates", rows, call.now_ms), mimetype="application/json")
         return api.call("TaxRates", False, handler)
 

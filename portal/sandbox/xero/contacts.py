@@ -85,6 +85,12 @@ def find_active_by_name(ctx: WriteContext, name: str) -> dict[str, Any] | None:
     return db.record(row)
 
 
+def _find_archived_by_name(ctx: WriteContext, name: str) -> dict[str, Any] | None:
+    row = ctx.conn.execute("SELECT data FROM xero_contact WHERE org_id = ? AND name = ? AND status != 'ACTIVE' "
+                           "ORDER BY updated_ms DESC LIMIT 1", (ctx.org.id, name.strip())).fetchone()
+    return db.record(row)
+
+
 def blank(contact_id: str) -> dict[str, Any]:
     return {
         "ContactID": contact_id,
@@ -323,7 +329,7 @@ def resolve_for_document(ctx: WriteContext, given: object) -> dict[str, Any]:
         if found is None and not given.get("Name"):
             raise Invalid(f"Contact with ContactNumber {given['ContactNumber']} could not be found")
     if found is None and given.get("Name"):
-        found = find_active_by_name(ctx, str(given["Name"]))
+        found = find_active_by_name(ctx, str(given["Name"])) or _find_archived_by_name(ctx, str(given["Name"]))
         if found is None:
             found = save(ctx, {key: value for key, value in given.items() if key != "ContactID"}, "create")
     assert found is not None

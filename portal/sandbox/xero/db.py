@@ -71,7 +71,8 @@ CREATE INDEX IF NOT EXISTS ix_xero_contact_name ON xero_contact (org_id, name, i
 CREATE INDEX IF NOT EXISTS ix_xero_contact_updated ON xero_contact (org_id, updated_ms);
 CREATE INDEX IF NOT EXISTS ix_xero_contact_number ON xero_contact (org_id, contact_number);
 CREATE INDEX IF NOT EXISTS ix_xero_contact_email ON xero_contact (org_id, email);
--- Xero: the contact name must be unique across all active contacts (FACTS.md §4).
+-- Xero: the contact name must be unique across all active contacts (FACTS.md §4). Being narrow and unique, this
+-- index also serves the default listing (active contacts by name): its pages and its count.
 CREATE UNIQUE INDEX IF NOT EXISTS ux_xero_contact_active_name ON xero_contact (org_id, name)
     WHERE status = 'ACTIVE';
 CREATE TABLE IF NOT EXISTS xero_item (

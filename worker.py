@@ -23,6 +23,11 @@ class PortalScheduler(Scheduler):  # type: ignore[misc]
         super().heartbeat()
         self.connection.set(SCHEDULER_HEARTBEAT_KEY, "1", ex=max(int(self._interval) * 3, 30))
 
+    def register_death(self) -> None:
+        # A scheduler that stops says so at once, rather than looking alive until its heartbeat expires.
+        self.connection.delete(SCHEDULER_HEARTBEAT_KEY)
+        super().register_death()
+
 
 def run_worker(burst: bool = False) -> None:
     from portal.extensions import db

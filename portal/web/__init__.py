@@ -97,7 +97,7 @@ ERROR_HINTS = {
     403: lambda: _("Ask an owner of your account if you need access."),
     404: lambda: _("The address may be mistyped, or the item was removed."),
     429: lambda: _("Please wait a minute before you try again."),
-    500: lambda: _("We have been notified. Please try again in a moment."),
+    500: lambda: _("The error has been logged. Please try again in a moment."),
 }
 
 

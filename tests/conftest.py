@@ -32,6 +32,9 @@ from tests import factories
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
+# Real-browser fixtures (live_server, page) live in their own module.
+pytest_plugins = ["tests.browser"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:

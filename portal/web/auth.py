@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
@@ -87,6 +88,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     session.clear()
     logout_user()  # after clear(): it leaves the note that tells Flask-Login to delete the remember-me cookie
+    refresh()  # the sign-in page that shows this message speaks the browser's language, and so does the message
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -92,3 +92,15 @@ def test_the_schedule_file_names_real_functions(app):
         module, _, name = job.func.rpartition(".")
         assert callable(getattr(importlib.import_module(module), name)), job.func
         assert job.queue in ("high", "default", "low")
+
+
+def test_without_redis_people_still_sign_in_and_the_dashboard_says_why_nothing_runs(settings, app, acme_admin):
+    from portal import create_app
+    from tests.conftest import free_port
+
+    cut_off = create_app(settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    cut_off.test_client_class = type(app.test_client())
+    client = cut_off.test_client()
+    sign_in(client, acme_admin)  # the sign-in throttle falls back to memory
+    page = client.get("/").get_data(as_text=True)
+    assert "Redis cannot be reached: nothing runs in the background until it is back." in page

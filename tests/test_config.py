@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import stat
 import threading
 
@@ -111,3 +112,11 @@ def test_behind_a_proxy_the_visitors_address_is_used(tmp_path, settings):
 
     proxied.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
     assert seen == [("203.0.113.7", "https")]
+
+
+def test_the_readme_documents_every_setting():
+    source = (PROJECT_ROOT / "portal" / "config.py").read_text()
+    variables = set(re.findall(r'env\.get\("([A-Z_]+)"', source))
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert len(variables) > 15
+    assert sorted(name for name in variables if f"`{name}`" not in readme) == []

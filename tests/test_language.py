@@ -180,3 +180,15 @@ def test_a_server_error_is_explained_in_the_users_language(app_with_a_broken_pag
     html = response.get_data(as_text=True)
     assert "Bei uns ist etwas schiefgelaufen" in html
     assert "a bug" not in html and "Traceback" not in html
+
+
+def test_form_errors_speak_the_visitors_language(client):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client)
+    response = client.post("/forgot-password", data={"csrf_token": token, "email": "not an address"},
+                           headers={"Accept-Language": "fr"})
+    assert response.status_code == 422
+    assert "Adresse électronique non valide." in response.get_data(as_text=True)
+    response = client.post("/login", data={"csrf_token": token}, headers={"Accept-Language": "de"})
+    assert "Dieses Feld wird benötigt." in response.get_data(as_text=True)

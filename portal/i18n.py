@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
 
 from portal.config import SUPPORTED_LOCALES
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch"}
 
 
-def locale_for(user_locale: str | None, tenant_locale: str | None, accept_languages: object | None) -> str:
+def locale_for(user_locale: str | None, tenant_locale: str | None, accept_languages: LanguageAccept) -> str:
     for candidate in (user_locale, tenant_locale):
         if candidate in SUPPORTED_LOCALES:
             return candidate
-    if accept_languages is not None:
-        best = accept_languages.best_match(SUPPORTED_LOCALES)  # type: ignore[attr-defined]
-        if best:
-            return str(best)
-    return "en"
+    return accept_languages.best_match(SUPPORTED_LOCALES) or "en"
 
 
 def select_locale() -> str:

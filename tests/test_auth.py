@@ -212,3 +212,10 @@ def test_sign_out_forgets_the_tenant_support_staff_were_viewing(client, acme, su
     post_form(client, "/logout")
     with client.session_transaction() as session:
         assert "support_viewed_tenant_id" not in session
+
+
+def test_signed_in_pages_are_not_kept_by_caches(client, acme_admin):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    sign_in(client, acme_admin)
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert client.get("/account/").headers["Cache-Control"] == "no-store"

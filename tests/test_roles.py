@@ -224,3 +224,29 @@ def test_roles_are_named_in_the_users_language(client, acme_owner):
     assert ">Inhaber<" in team
     db.session.refresh(acme_owner)
     assert acme_owner.locale == "de"
+
+
+def test_a_support_user_with_a_weak_password_is_refused_clearly(app):
+    result = app.test_cli_runner().invoke(
+        args=["user", "create-support", "--email", "sue@support.example", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert "Choose a password of at least 10 characters." in result.output
+    assert accounts.find_user_by_email("sue@support.example") is None
+
+
+def test_a_tenant_and_its_first_owner_are_created_from_the_command_line(app, client):
+    result = app.test_cli_runner().invoke(args=[
+        "tenant", "create", "--slug", "initech", "--name", "Initech", "--owner-email", "bill@initech.example",
+        "--owner-password", "a long enough password", "--locale", "fr",
+    ])
+    assert result.exit_code == 0, result.output
+    bill = accounts.find_user_by_email("bill@initech.example")
+    assert bill.is_owner and bill.tenant.name == "Initech" and bill.tenant.default_locale == "fr"
+    sign_in(client, bill, password="a long enough password")
+    assert "Initech" in client.get("/").get_data(as_text=True)
+    taken = app.test_cli_runner().invoke(args=[
+        "tenant", "create", "--slug", "initech", "--name", "Other", "--owner-email", "x@initech.example",
+        "--owner-password", "a long enough password",
+    ])
+    assert taken.exit_code != 0 and "already exists" in taken.output

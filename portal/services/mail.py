@@ -24,13 +24,11 @@ def public_url_for(endpoint: str, **values: Any) -> str:
     return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
 
 
-def locale_for_recipient(user: User | None, tenant_default: str | None = None) -> str:
+def locale_for_recipient(user: User) -> str:
     """A message is written in its reader's language: theirs if chosen, else their tenant's, else English."""
-    if user is not None and user.locale:
+    if user.locale:
         return user.locale
-    if user is not None and user.tenant is not None:
-        return user.tenant.default_locale
-    return tenant_default or "en"
+    return user.tenant.default_locale if user.tenant is not None else "en"
 
 
 def send_mail(to: str | list[str], subject: object, template: str, locale: str = "en", **context: Any) -> None:

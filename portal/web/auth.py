@@ -59,8 +59,8 @@ def _failed_sign_in(response: object) -> bool:
 
 
 def _start_session(user: User, remember: bool = False) -> None:
-    # A new sign-in starts from an empty session: nothing of the previous visitor's (a tenant support staff
-    # was looking at, flashed messages) carries over to the next person on this browser.
+    # A sign-in starts from an empty session: nothing of the previous visitor's (the tenant a support agent
+    # was viewing, unread messages) carries over to the next person on this browser.
     session.clear()
     login_user(user, remember=remember)
 

@@ -34,12 +34,11 @@ def local_url_or(target: str | None, default: str) -> str:
     """``target`` when it is a path on this site, else ``default``: redirects never leave the portal."""
     if target and target.startswith(request.host_url):
         target = "/" + target[len(request.host_url):]
-    if target:
-        parts = urlsplit(target)
-        # Browsers resolve "//evil.example" and "/\\evil.example" to another host.
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\")):
-            return target
-    return default
+    # Browsers take "//host" for another site, read a backslash as a slash, and drop tabs and newlines.
+    if not target or not target.isprintable() or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
 
 
 def owner_required(view: F) -> F:

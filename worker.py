@@ -11,8 +11,9 @@ from rq import Worker
 from rq_scheduler import Scheduler
 
 from portal import create_app
+from portal.extensions import redis_connection
 from portal.jobs.health import SCHEDULER_HEARTBEAT_KEY
-from portal.jobs.queues import QUEUE_NAMES, get_queue, redis_connection
+from portal.jobs.queues import QUEUE_NAMES, get_queue
 from portal.jobs.schedule import reconcile
 
 

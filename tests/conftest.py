@@ -32,8 +32,8 @@ from tests import factories
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-# Real-browser fixtures (live_server, page) live in their own module.
-pytest_plugins = ["tests.browser"]
+# Fixtures of their own modules: real-browser (live_server, page) and the sandbox server.
+pytest_plugins = ["tests.browser", "tests.sandbox_fixtures"]
 
 
 def free_port() -> int:

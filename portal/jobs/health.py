@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from redis.exceptions import RedisError
 from rq import Worker
 
-from portal.jobs.queues import enqueue, redis_connection
+from portal.extensions import redis_connection
+from portal.jobs.queues import enqueue
 
 PING_KEY = "portal:health:ping"
 SCHEDULER_HEARTBEAT_KEY = "portal:health:scheduler"

@@ -32,16 +32,18 @@ SUPPORT_ALLOWED_WRITES = frozenset(
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import account, auth, dashboard, placeholders, support
+    from portal.web import account, auth, connections, dashboard, placeholders, support
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(support.bp)
+    app.register_blueprint(connections.bp)
     for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)
 
     app.before_request(_refuse_support_writes)
+    app.before_request(_log_support_views)
     app.after_request(_no_caching_of_private_pages)
     app.context_processor(_template_context)
     app.jinja_env.filters.update(
@@ -73,6 +75,17 @@ def _no_caching_of_private_pages(response: Response) -> Response:
     if current_user.is_authenticated and request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _log_support_views() -> None:
+    if not current_user.is_authenticated or not current_user.is_support:
+        return
+    from portal.services.access import current_tenant_or_none
+    from portal.services.support import log_support_view
+
+    tenant = current_tenant_or_none()
+    if tenant is not None:
+        log_support_view(current_user, tenant, request)
 
 
 def _template_context() -> dict[str, Any]:

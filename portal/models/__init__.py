@@ -3,17 +3,31 @@
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
 from portal.models.connection import Connection, ConnectionStatus, Side
 from portal.models.support import SupportAccess
+from portal.models.sync import (
+    AuditEntry,
+    MappingVersion,
+    RecordLink,
+    ReviewItem,
+    SyncConfig,
+    SyncDailyCount,
+)
 from portal.models.tenant import Tenant
 from portal.models.user import Invitation, Role, User
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "Connection",
     "ConnectionStatus",
     "Invitation",
+    "MappingVersion",
+    "RecordLink",
+    "ReviewItem",
     "Role",
     "Side",
     "SupportAccess",
+    "SyncConfig",
+    "SyncDailyCount",
     "Tenant",
     "TenantOwnedMixin",
     "TimestampMixin",

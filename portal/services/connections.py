@@ -94,7 +94,7 @@ def connection_for(tenant: Tenant, side: Side) -> Connection:
         select(Connection).where(Connection.tenant_id == tenant.id, Connection.side == side.value)
     )
     if connection is None:
-        connection = Connection(tenant_id=tenant.id, side=side.value, status=ConnectionStatus.DISCONNECTED.value)
+        connection = Connection(tenant_id=tenant.id, side=side, status=ConnectionStatus.DISCONNECTED)
         db.session.add(connection)
         db.session.flush()
     return connection
@@ -314,10 +314,10 @@ class StaticToken(TokenSource):
 def tokens_for(connection: Connection) -> ConnectionTokens:
     oauth = providers()
 
-    def refresh(row: Connection, refresh_token: str) -> TokenGrant:
-        if row.side == Side.XERO.value:
+    def refresh(connection: Connection, refresh_token: str) -> TokenGrant:
+        if connection.side == Side.XERO.value:
             return oauth.xero.refresh(refresh_token)
-        return oauth.zoho.refresh(refresh_token, row.zoho_accounts_server or "")
+        return oauth.zoho.refresh(refresh_token, connection.zoho_accounts_server or "")
 
     return ConnectionTokens(connection.id, session_factory=lambda: Session(db.engine), redis=redis_connection(),
                             cipher=token_cipher(), refresher=refresh)

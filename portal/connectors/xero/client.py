@@ -95,7 +95,7 @@ class XeroClient(ApiClient):
             return
         page = 1
         while True:
-            data = self._get(resource, {**query, "page": page, "pageSize": MAX_PAGE_SIZE}, headers)
+            data = self.fetch(resource, {**query, "page": page, "pageSize": MAX_PAGE_SIZE}, headers)
             records = data.get(resource, [])
             if records:
                 yield records
@@ -125,7 +125,7 @@ class XeroClient(ApiClient):
             raise NotFound(f"{resource} {record_id} not found", status=404)
         return records[0]
 
-    def _get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    def fetch(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         endpoint = "GET " + path.split("/", 1)[0]
         response = self.send(Request("GET", path, endpoint, params=params, headers=headers))
         # Xero: If-Modified-Since with nothing newer answers 304 on some endpoints, an empty list on others.
@@ -136,7 +136,7 @@ class XeroClient(ApiClient):
 
     def _get_list(self, path: str, params: dict[str, Any], headers: dict[str, str],
                   key: str | None = None) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = self._get(path, params, headers).get(key or path.split("/", 1)[0], [])
+        records: list[dict[str, Any]] = self.fetch(path, params, headers).get(key or path.split("/", 1)[0], [])
         return records
 
     def organisation(self) -> dict[str, Any]:
@@ -157,8 +157,28 @@ class XeroClient(ApiClient):
         order. Each batch carries an Idempotency-Key derived from its content, so a retry never duplicates."""
         results: list[RecordResult] = []
         for chunk in chunked(list(records), MAX_BATCH):
-            results.extend(self._save_chunk(resource, chunk, method, params or {}))
+            results.extend(self.save_batch(resource, chunk, method=method, params=params))
         return results
+
+    def save_batch(self, resource: str, chunk: Sequence[dict[str, Any]], *, method: str = "POST",
+                   idempotency_key: str | None = None, params: dict[str, Any] | None = None) -> list[RecordResult]:
+        """One batch (at most 50) in one call; the caller may bring its own Idempotency-Key."""
+        if len(chunk) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} {resource} per request")
+        key = idempotency_key or self.idempotency_key(resource, method, chunk)
+        return self._save_chunk(resource, chunk, method, params or {}, key)
+
+    def save_one(self, resource: str, record_id: str, body: dict[str, Any]) -> RecordResult:
+        """POST one object to ``/{resource}/{id}`` (how Xero deletes a payment or archives an account)."""
+        request = Request("POST", f"{resource}/{record_id}", f"POST {resource}/{{id}}", json=body,
+                          headers={"Content-Type": "application/json",
+                                   "Idempotency-Key": self.idempotency_key(resource, "POST", [body])}, records=1)
+        try:
+            response = self.send(request)
+        except Invalid as invalid:
+            return RecordResult(ok=False, errors=list(invalid.details) or [FieldError(invalid.message)])
+        saved = response.json().get(resource, [])
+        return _element_result(resource, saved[0]) if saved else RecordResult(ok=True, remote_id=record_id)
 
     def idempotency_key(self, resource: str, method: str, chunk: Sequence[dict[str, Any]]) -> str:
         digest = hashlib.sha256(
@@ -167,11 +187,11 @@ class XeroClient(ApiClient):
         return f"zx-{digest}"  # Xero: at most 128 characters (OAS parameter idempotencyKey)
 
     def _save_chunk(self, resource: str, chunk: Sequence[dict[str, Any]], method: str,
-                    params: dict[str, Any]) -> list[RecordResult]:
+                    params: dict[str, Any], idempotency_key: str) -> list[RecordResult]:
         request = Request(
             method, resource, f"{method} {resource}", params={**params, "summarizeErrors": "false"},
             json={resource: list(chunk)}, headers={"Content-Type": "application/json",
-                                                   "Idempotency-Key": self.idempotency_key(resource, method, chunk)},
+                                                   "Idempotency-Key": idempotency_key},
             records=len(chunk),
         )
         try:

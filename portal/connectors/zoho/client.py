@@ -92,7 +92,7 @@ class ZohoClient(ApiClient):
         page, page_token = 1, None
         while True:
             query = {**base, "page_token": page_token} if page_token else {**base, "page": page}
-            data = self._get(module, query, headers, endpoint=f"GET {module}")
+            data = self.fetch(module, query, headers, endpoint=f"GET {module}")
             records = data.get("data", [])
             if records and rest:
                 self._fill_fields(module, records, rest)
@@ -112,7 +112,7 @@ class ZohoClient(ApiClient):
         found: list[dict[str, Any]] = []
         field_chunks = list(chunked(_with_id(fields), MAX_FIELDS))
         for id_chunk in chunked(list(dict.fromkeys(ids)), MAX_IDS_PER_GET):
-            data = self._get(module, {"ids": ",".join(id_chunk), "fields": ",".join(field_chunks[0])}, {},
+            data = self.fetch(module, {"ids": ",".join(id_chunk), "fields": ",".join(field_chunks[0])}, {},
                              endpoint=f"GET {module}")
             records = data.get("data", [])
             if records and len(field_chunks) > 1:
@@ -122,7 +122,7 @@ class ZohoClient(ApiClient):
 
     def get(self, module: str, record_id: str) -> dict[str, Any]:
         """One record with every field and its subforms (e.g. Invoiced_Items), which list calls leave out."""
-        data = self._get(f"{module}/{record_id}", {}, {}, endpoint=f"GET {module}/{{id}}")
+        data = self.fetch(f"{module}/{record_id}", {}, {}, endpoint=f"GET {module}/{{id}}")
         records = data.get("data") or []
         if not records:
             raise NotFound(f"{module} {record_id} not found", status=404)
@@ -145,7 +145,7 @@ class ZohoClient(ApiClient):
         results: list[dict[str, Any]] = []
         page = 1
         while True:
-            data = self._get(f"{module}/search", {**params, "page": page}, {}, endpoint=f"GET {module}/search")
+            data = self.fetch(f"{module}/search", {**params, "page": page}, {}, endpoint=f"GET {module}/search")
             results.extend(data.get("data", []))
             if not (data.get("info") or {}).get("more_records") or len(results) >= 2000:
                 return results
@@ -156,7 +156,7 @@ class ZohoClient(ApiClient):
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            data = self._get(f"{module}/deleted", {"type": "all", "page": page, "per_page": PER_PAGE}, headers,
+            data = self.fetch(f"{module}/deleted", {"type": "all", "page": page, "per_page": PER_PAGE}, headers,
                              endpoint=f"GET {module}/deleted")
             found.extend(data.get("data", []))
             if not (data.get("info") or {}).get("more_records"):
@@ -175,12 +175,12 @@ class ZohoClient(ApiClient):
         """Zoho returns at most 50 fields per call: fetch the rest for these ids and merge them in."""
         by_id = {record["id"]: record for record in records}
         for chunk in chunks:
-            data = self._get(module, {"ids": ",".join(by_id), "fields": ",".join(chunk)}, {},
+            data = self.fetch(module, {"ids": ",".join(by_id), "fields": ",".join(chunk)}, {},
                              endpoint=f"GET {module}")
             for extra in data.get("data", []):
                 by_id.get(extra["id"], {}).update(extra)
 
-    def _get(self, path: str, params: dict[str, Any], headers: dict[str, str], endpoint: str) -> dict[str, Any]:
+    def fetch(self, path: str, params: dict[str, Any], headers: dict[str, str], endpoint: str) -> dict[str, Any]:
         response = self.send(Request("GET", path, endpoint, params=params, headers=headers))
         # Zoho: 304 when nothing changed since If-Modified-Since, 204 with no body when nothing matches.
         if response.status_code in (204, 304) or not response.content:
@@ -191,22 +191,23 @@ class ZohoClient(ApiClient):
     # --- metadata --------------------------------------------------------------------------------------------
 
     def modules(self) -> list[dict[str, Any]]:
-        modules: list[dict[str, Any]] = self._get("settings/modules", {}, {}, "GET settings/modules").get("modules", [])
+        data = self.fetch("settings/modules", {}, {}, "GET settings/modules")
+        modules: list[dict[str, Any]] = data.get("modules", [])
         return modules
 
     def fields(self, module: str) -> list[dict[str, Any]]:
-        fields: list[dict[str, Any]] = self._get("settings/fields", {"module": module}, {},
+        fields: list[dict[str, Any]] = self.fetch("settings/fields", {"module": module}, {},
                                                  "GET settings/fields").get("fields", [])
         return fields
 
     def org(self) -> dict[str, Any]:
-        orgs: list[dict[str, Any]] = self._get("org", {}, {}, "GET org").get("org", [])
+        orgs: list[dict[str, Any]] = self.fetch("org", {}, {}, "GET org").get("org", [])
         if not orgs:
             raise NotFound("Zoho returned no organisation")
         return orgs[0]
 
     def current_user(self) -> dict[str, Any]:
-        users: list[dict[str, Any]] = self._get("users", {"type": "CurrentUser"}, {}, "GET users").get("users", [])
+        users: list[dict[str, Any]] = self.fetch("users", {"type": "CurrentUser"}, {}, "GET users").get("users", [])
         return users[0] if users else {}
 
     # --- writes ----------------------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class ZohoClient(ApiClient):
                           params={"channel_ids": ",".join(channel_ids)}))
 
     def watched(self) -> list[dict[str, Any]]:
-        channels: list[dict[str, Any]] = self._get("actions/watch", {}, {}, "GET actions/watch").get("watch", [])
+        channels: list[dict[str, Any]] = self.fetch("actions/watch", {}, {}, "GET actions/watch").get("watch", [])
         return channels
 
     # --- Bulk Read (historical exports) ----------------------------------------------------------------------

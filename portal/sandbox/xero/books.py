@@ -7,19 +7,27 @@ Every change, from the API, the record editor or the seeder, goes through a :cla
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.sandbox.xero import db
+from portal.sandbox.xero.dates import day_ms
 from portal.sandbox.xero.errors import Invalid
 
 CENT = Decimal("0.01")
 UNIT4 = Decimal("0.0001")
 ZERO = Decimal("0")
+
+# Xero's Windows-style zone names -> the IANA zones of the demo organisations
+ORG_TIMEZONES = {"NEWZEALANDSTANDARDTIME": "Pacific/Auckland", "GMTSTANDARDTIME": "Europe/London",
+                 "AUSEASTERNSTANDARDTIME": "Australia/Sydney"}
 
 EventSink = Callable[[sqlite3.Connection, str, str, str, str], None]  # (conn, tenant, category, type, resource)
 
@@ -38,6 +46,14 @@ class Org:
     @property
     def base_currency(self) -> str:
         return str(self.data["BaseCurrency"])
+
+    def today_ms(self, now_ms: int) -> int:
+        """Midnight (as Xero stores dates) of the organisation's own today: "a missing Date defaults to today in
+        the organisation's timezone" (FACTS.md §3)."""
+        zone: tzinfo = UTC
+        with contextlib.suppress(ZoneInfoNotFoundError):  # no time zone database on this machine: UTC
+            zone = ZoneInfo(ORG_TIMEZONES.get(str(self.data.get("Timezone")), "UTC"))
+        return day_ms(datetime.fromtimestamp(now_ms / 1000, zone).date())
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Org:

@@ -195,7 +195,7 @@ def populate(conn: sqlite3.Connection, org: Org, now_ms: int) -> None:
     for sample in SAMPLE_ITEMS:
         items.save(ctx, dict(sample), "create")
 
-    today = floor_day_ms(now_ms)
+    today = org.today_ms(now_ms)
     customer, university, agency, _, supplier = (contact["ContactID"] for contact in saved_contacts[:5])
     documents.save(ctx, documents.INVOICE, {
         "Type": "ACCREC", "Contact": {"ContactID": customer}, "Status": "DRAFT", "Reference": "Club fees",

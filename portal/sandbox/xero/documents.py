@@ -38,7 +38,6 @@ from portal.sandbox.xero.books import (
 from portal.sandbox.xero.dates import (
     DateFormatError,
     date_string,
-    floor_day_ms,
     iso_utc,
     lock_date_text,
     ms_date,
@@ -271,7 +270,7 @@ def _fill(ctx: WriteContext, kind: Kind, record: dict[str, Any], element: dict[s
             attempt(set_date)
     if "Date" not in record:
         # Xero: a missing Date defaults to today in the organisation's timezone.
-        today = floor_day_ms(ctx.now_ms)
+        today = ctx.org.today_ms(ctx.now_ms)
         record["Date"] = ms_date(today)
         record["DateString"] = date_string(today)
 

@@ -125,7 +125,7 @@ def _profit_and_loss_column(conn: sqlite3.Connection, org: Org, start_ms: int, e
 
 
 def profit_and_loss(conn: sqlite3.Connection, org: Org, now_ms: int, args: Mapping[str, str]) -> dict[str, Any]:
-    today = date_of_ms(now_ms)
+    today = date_of_ms(org.today_ms(now_ms))
     from_day = _day(args, "fromDate")
     to_day = _day(args, "toDate")
     if from_day is None:
@@ -199,7 +199,7 @@ def profit_and_loss(conn: sqlite3.Connection, org: Org, now_ms: int, args: Mappi
 # --- Bank Summary -----------------------------------------------------------------------------------------------
 
 def bank_summary(conn: sqlite3.Connection, org: Org, now_ms: int, args: Mapping[str, str]) -> dict[str, Any]:
-    today = date_of_ms(now_ms)
+    today = date_of_ms(org.today_ms(now_ms))
     from_day = _day(args, "fromDate") or today.replace(day=1)
     to_day = _day(args, "toDate") or _month_end(from_day)
     if to_day < from_day:
@@ -251,7 +251,7 @@ def aged_receivables_by_contact(conn: sqlite3.Connection, org: Org, now_ms: int,
                                (contact_id, org.id)).fetchone()
     if contact_row is None:
         raise ReportParameterError(f"Contact {contact_id} could not be found")
-    report_day = _day(args, "date") or _day(args, "toDate") or date_of_ms(now_ms)
+    report_day = _day(args, "date") or _day(args, "toDate") or date_of_ms(org.today_ms(now_ms))
     report_end_ms = day_ms(report_day) + DAY_MS - 1
     invoices = [db.loads(row["data"]) for row in conn.execute(
         "SELECT data FROM xero_invoice WHERE org_id = ? AND contact_id = ? AND type = 'ACCREC' AND "

@@ -15,7 +15,7 @@ from typing import Any
 
 from portal.sandbox.xero import contacts, db, documents, payments
 from portal.sandbox.xero.books import Org, WriteContext, cents, money
-from portal.sandbox.xero.dates import add_days, date_string, floor_day_ms, iso_utc, ms_date
+from portal.sandbox.xero.dates import add_days, date_string, iso_utc, ms_date
 from portal.sandbox.xero.demo import id_stream
 
 MAX_PER_KIND = 1_000_000
@@ -45,7 +45,7 @@ def seed(conn: sqlite3.Connection, org: Org, now_ms: int, params: dict[str, Any]
     rng = random.Random(f"{org.id}/{number}")
     ids = id_stream("seed", org.id, str(number))
     ctx = WriteContext(conn=conn, org=org, now_ms=now_ms, ids=ids)
-    today = floor_day_ms(now_ms)
+    today = org.today_ms(now_ms)
 
     new_contacts = [_contact(ctx, rng, number, index, now_ms) for index in range(counts["contacts"])]
     if new_contacts and conn.execute("SELECT 1 FROM xero_contact WHERE id = ?",

@@ -29,6 +29,8 @@ def test_consent_page_is_a_plain_form_showing_scopes_and_organisations(sandbox_s
     page = requests.get(authorize_url(sandbox_server.url), timeout=10)
     assert page.status_code == 200
     assert "<script" not in page.text.lower()
+    # Cookies ignore ports: the sandbox must not overwrite the portal's "session" cookie on 127.0.0.1.
+    assert "session" not in page.cookies and "sandbox_session" in page.cookies
     assert "demo@sandbox.example" in page.text  # the demo user is signed in
     for scope in FULL_SCOPE.split():
         assert f"<code>{scope}</code>" in page.text

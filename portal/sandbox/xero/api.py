@@ -170,11 +170,7 @@ class AccountingApi:
         if org.offline:
             raise Unavailable(ORGANISATION_OFFLINE_TEXT)
         limiter = self.sandbox.limiter
-        try:
-            rate_headers.update(limiter.acquire(org.id, org.daily_limit))
-        except ApiError as error:
-            response = error.response()
-            return response
+        rate_headers.update(limiter.acquire(org.id, org.daily_limit))  # raises RateLimited with its own headers
         try:
             if limiter.settings.latency_seconds:
                 time.sleep(limiter.settings.latency_seconds)

@@ -77,7 +77,7 @@ class BulkReads:
         archive = self._archive(org, metadata, module, columns, rows, job_id)
         job = {
             "id": job_id, "module": module.api_name, "module_id": module.id, "fields": fields,
-            "criteria": query.get("criteria"), "page": page, "count": len(rows), "more_records": more,
+            "criteria": query.get("criteria"), "criteria_echo": self._echo(module, condition), "page": page, "count": len(rows), "more_records": more,
             "next_page_token": secrets.token_hex(16) if more else None, "created_by": user_id,
             "created_at": now, "callback": callback,
         }
@@ -129,6 +129,21 @@ class BulkReads:
         value = raw.get("value")
         values = value if isinstance(value, list) else [value]
         return Compare(str(name), comparator, values)
+
+    def _echo(self, module: ModuleDef, condition: Condition | None) -> dict[str, Any] | None:
+        """The criteria as the job details read them back: fields with their ids."""
+        if condition is None:
+            return None
+        if isinstance(condition, Group):
+            return {"type": None, "group_operator": condition.operator,
+                    "group": [self._echo(module, item) for item in condition.items]}
+        assert isinstance(condition, Compare)
+        f = module.field_map.get(condition.field)
+        comparator = next(name for name, op in COMPARATORS.items() if op == condition.operator)
+        value = condition.values if condition.operator in ("in", "not_in", "between", "not_between") \
+            else condition.values[0]
+        return {"type": None, "field": {"api_name": condition.field, "id": f.id if f else None},
+                "comparator": comparator, "value": value}
 
     def _select(self, org: Org, module: ModuleDef, condition: Condition | None, page: int) -> tuple[list[Row], bool]:
         params: list[Any] = [org.id, module.api_name]
@@ -200,7 +215,7 @@ class BulkReads:
 
     def _query_json(self, job: dict[str, Any]) -> dict[str, Any]:
         return {"module": {"api_name": job["module"], "id": job["module_id"]}, "cvid": None,
-                "fields": job["fields"], "page": job["page"], "criteria": job["criteria"], "file_type": "csv"}
+                "fields": job["fields"], "page": job["page"], "criteria": job.get("criteria_echo")}
 
     def _result_json(self, job: dict[str, Any]) -> dict[str, Any]:
         return {"page": job["page"], "count": job["count"], "download_url": f"/crm/bulk/v8/read/{job['id']}/result",

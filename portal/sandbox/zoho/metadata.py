@@ -176,7 +176,8 @@ def module_json(org: Org, metadata: Metadata, module: ModuleDef) -> dict[str, An
         "api_supported": module.api_supported,
         "api_name": module.api_name,
         "quick_create": module.api_supported,
-        "generated_type": module.generated_type,
+        # Subform modules (Invoiced_Items) are listed as default modules that the API cannot address directly.
+        "generated_type": "default" if module.is_subform else module.generated_type,
         "feeds_required": False,
         "scoring_supported": False,
         "webform_supported": module.api_supported,
@@ -190,7 +191,7 @@ def module_json(org: Org, metadata: Metadata, module: ModuleDef) -> dict[str, An
         "profiles": profiles(org),
         "parent_module": {"api_name": module.parent_module, "id": metadata.modules[module.parent_module].id}
         if module.parent_module else {},
-        "activity_badge": None,
+        "activity_badge": "Disabled",
         "$field_states": [],
         "business_card_fields": [module.display_field],
         "per_page": 200,
@@ -205,7 +206,8 @@ def module_json(org: Org, metadata: Metadata, module: ModuleDef) -> dict[str, An
         "filter_status": True,
         "related_list_properties": {
             "sort_by": {"api_name": "Modified_Time", "id": module.field_map["Modified_Time"].id}
-            if "Modified_Time" in module.field_map else None,
+            if "Modified_Time" in module.field_map else {"api_name": module.display_field,
+                                                         "id": display.id if display else None},
             "fields": [module.display_field], "sort_order": "desc"},
         "display_field": {"api_name": module.display_field, "id": display.id if display else None},
         "layouts": [layout_ref(org, module)],
@@ -261,7 +263,7 @@ def layout_json(org: Org, metadata: Metadata, module: ModuleDef) -> dict[str, An
                      for profile in profiles(org)],
         "sections": [{
             "display_label": f"{module.singular} Information", "sequence_number": 1, "isSubformSection": False,
-            "tab_traversal": 1, "api_name": f"{module.singular.replace(' ', '_')}_Information", "column_count": 2,
+            "tab_traversal": "1", "api_name": f"{module.singular.replace(' ', '_')}_Information", "column_count": 2,
             "name": f"{module.singular} Information", "generated_type": "default",
             "id": str(int(ref["id"]) + 1), "type": "used", "fields": fields, "properties": None,
             "_delete": None,
@@ -285,7 +287,7 @@ def user_json(org: Org, user: dict[str, Any]) -> dict[str, Any]:
         "customize_info": {"notes_desc": None, "show_right_panel": None, "bc_view": None,
                            "unpin_recent_item": None, "show_home": False, "show_detail_view": True},
         "city": None, "signature": None, "sort_order_preference__s": "First Name,Last Name", "category": "regular_user",
-        "date_format": "MM/dd/yyyy", "confirm": True, "decimal_separator": "Period", "number_separator": "Comma",
+        "date_format": "MMM d, yyyy", "confirm": True, "decimal_separator": "Period", "number_separator": "Space",
         "time_zone": org.time_zone, "last_name": user["last_name"], "mobile": None,
         "$current_shift": None, "Reporting_To": None, "Currency": org.currency, "$next_shift": None,
         "Modified_Time": created, "website": None, "status_reason__s": None, "email": user["email"],
@@ -333,5 +335,5 @@ def org_json(org: Org) -> dict[str, Any]:
         "primary_email": admin["email"], "iso_code": org.currency, "hipaa_compliance_enabled": False,
         "lite_users_enabled": False, "max_per_page": 200, "ezgid": f"e{org.zgid}", "call_icon": "",
         "oauth_presence": True, "zia_zgid": int(org.zgid), "checkin_preferences": {"restricted_event_types": None},
-        "type": "production", "created_time": org.format_time(ORG_CREATED),
+        "type": "Production", "created_time": org.format_time(ORG_CREATED),
     }

@@ -134,49 +134,50 @@ def compile_condition(module: ModuleDef, condition: Condition, params: list[Any]
         params.extend(expression_params)
         return f"({sql} IS {'NOT ' if operator == 'is_not_null' else ''}NULL)"
     values = [comparable(f, value) for value in condition.values]
+    clause_params: list[Any] = list(expression_params)
+    negated = operator in ("not_equal", "not_contains", "not_like", "not_in", "not_between")
     if operator in ("equals", "not_equal"):
-        params.extend(expression_params)
-        params.append(values[0])
+        clause_params.append(values[0])
         clause = f"lower({sql}) = lower(?)" if text else f"{sql} = ?"
-        return f"({clause})" if operator == "equals" else f"(({sql}) IS NULL OR NOT ({clause}))"
-    if operator in ("contains", "not_contains", "starts_with", "ends_with", "like", "not_like"):
+    elif operator in ("contains", "not_contains", "starts_with", "ends_with", "like", "not_like"):
         if not text:
             raise QueryError("invalid operator", api_name=f.api_name, operator=operator)
-        pattern = str(values[0])
+        pattern = str(values[0]).lower()
         if operator in ("like", "not_like"):
-            params.extend(expression_params)
-            params.append(pattern.lower())
+            clause_params.append(pattern)
             clause = f"lower({sql}) LIKE ?"
-            return f"({clause})" if operator == "like" else f"(({sql}) IS NULL OR NOT ({clause}))"
-        escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = {"contains": f"%{escaped}%", "not_contains": f"%{escaped}%", "starts_with": f"{escaped}%",
-                "ends_with": f"%{escaped}"}[operator]
-        params.extend(expression_params)
-        params.append(like)
-        clause = f"lower({sql}) LIKE ? ESCAPE '\\'"
-        return f"(({sql}) IS NULL OR NOT ({clause}))" if operator == "not_contains" else f"({clause})"
-    if operator in ("in", "not_in"):
+        else:
+            escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clause_params.append({"contains": f"%{escaped}%", "not_contains": f"%{escaped}%",
+                                  "starts_with": f"{escaped}%", "ends_with": f"%{escaped}"}[operator])
+            clause = f"lower({sql}) LIKE ? ESCAPE '\\'"
+    elif operator in ("in", "not_in"):
         marks = ",".join("?" * len(values))
-        params.extend(expression_params)
         if text:
-            params.extend(str(value).lower() for value in values)
+            clause_params.extend(str(value).lower() for value in values)
             clause = f"lower({sql}) IN ({marks})"
         else:
-            params.extend(values)
+            clause_params.extend(values)
             clause = f"{sql} IN ({marks})"
-        return f"({clause})" if operator == "in" else f"(({sql}) IS NULL OR NOT ({clause}))"
-    if operator in ORDERED:
+    elif operator in ORDERED:
         if text and f.data_type != "date":
             raise QueryError("invalid operator", api_name=f.api_name, operator=operator)
-        params.extend(expression_params)
-        params.append(values[0])
-        return f"({sql} {ORDERED[operator]} ?)"
-    if operator in ("between", "not_between"):
-        params.extend(expression_params)
-        params.extend(values[:2])
+        clause_params.append(values[0])
+        clause = f"{sql} {ORDERED[operator]} ?"
+    elif operator in ("between", "not_between"):
+        if len(values) != 2:
+            raise QueryError("between takes two values", api_name=f.api_name, operator=operator)
+        clause_params.extend(values)
         clause = f"{sql} BETWEEN ? AND ?"
-        return f"({clause})" if operator == "between" else f"(NOT ({clause}))"
-    raise QueryError("invalid operator", api_name=f.api_name, operator=operator)
+    else:
+        raise QueryError("invalid operator", api_name=f.api_name, operator=operator)
+    if not negated:
+        params.extend(clause_params)
+        return f"({clause})"
+    # Negations match records without a value too, as "not equal" does in Zoho's criteria.
+    params.extend(expression_params)
+    params.extend(clause_params)
+    return f"(({sql}) IS NULL OR NOT ({clause}))"
 
 
 def order_clause(module: ModuleDef, order: list[tuple[str, str]]) -> str:

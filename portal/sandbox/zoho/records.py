@@ -197,7 +197,8 @@ class Records:
         """Insert, update or upsert up to 100 records: one result per input, in input order."""
         metadata = self.orgs.metadata(org)
         outcome = WriteOutcome(results=[])
-        now = self.clock.now()
+        # Zoho keeps record times to the second (they read back as ISO-8601 without fractions).
+        now = float(int(self.clock.now()))
         with self.store.transaction() as connection:
             batch = _Batch(self, connection, org, metadata, module, user_id, now)
             for index, item in enumerate(items):
@@ -209,7 +210,7 @@ class Records:
 
     def delete(self, org: Org, module: ModuleDef, ids: Sequence[str], user_id: str) -> WriteOutcome:
         outcome = WriteOutcome(results=[])
-        now = self.clock.now()
+        now = float(int(self.clock.now()))
         with self.store.transaction() as connection:
             for raw in ids:
                 record_id = parse_id(raw)
@@ -463,7 +464,8 @@ class _Batch:
                     line[key] = self._line_tax(sub_field, item, f"{line_path}.{key}")
                     continue
                 if key == "Discount":
-                    line[key] = item
+                    # A percentage discount stays a percentage when the quantity or price changes later.
+                    line["_discount"] = item
                     continue
                 try:
                     stored = to_stored(sub_field, item)
@@ -518,7 +520,7 @@ class _Batch:
             line["List_Price"] = json.loads(product["data"]).get("Unit_Price") or 0.0 if product else 0.0
         total = round(float(line["Quantity"]) * float(line["List_Price"]), 2)
         try:
-            discount = round(discount_amount(line.get("Discount"), total), 2)
+            discount = round(discount_amount(line.get("_discount", line.get("Discount")), total), 2)
         except (TypeError, ValueError):
             raise _RecordError(record_error("INVALID_DATA", "invalid data", {
                 "api_name": "Discount", "json_path": f"{path}.Discount", "parent_api_name": parent,

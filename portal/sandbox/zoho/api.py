@@ -191,9 +191,10 @@ def build_blueprint(zoho: Zoho) -> Blueprint:
                     try:
                         if charge is not None:
                             call.charge(charge)
-                        if org.latency_ms > 0:
-                            time.sleep(org.latency_ms / 1000)
                         response = view(call, **kwargs)
+                        if org.latency_ms > 0:
+                            # Simulated processing time, while the call still holds its (heavy) slot.
+                            time.sleep(org.latency_ms / 1000)
                     finally:
                         zoho.limits.leave(org.id)
                         if call.heavy:

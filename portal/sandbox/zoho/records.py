@@ -135,40 +135,47 @@ class Records:
                         wanted.add(line["Product_Name"])
         names = self.displays(org, wanted) if wanted else {}
         users = {user["id"]: _user_ref(user) for user in org.users}
+        # One converter per selected field, chosen once per call: a page is 200 records of up to 50 fields.
+        converters = [(f.api_name, self._converter(org, metadata, f, names, users)) for f in selected]
         presented = []
         for row in rows:
-            record: dict[str, Any] = {}
-            for f in selected:
-                record[f.api_name] = self._value_out(org, metadata, f, row, names, users)
+            data = row.data
+            record = {name: convert(row, data) for name, convert in converters}
             record["id"] = str(row.id)
             presented.append(record)
         return presented
 
-    def _value_out(self, org: Org, metadata: Metadata, f: FieldDef, row: Row, names: dict[str, str],
+    def _converter(self, org: Org, metadata: Metadata, f: FieldDef, names: dict[str, str],
                    users: dict[str, dict[str, Any]]) -> Any:
         name = f.api_name
+        times: dict[float, str] = {}
+
+        def time_of(epoch: float) -> str:
+            text = times.get(epoch)
+            if text is None:
+                text = times[epoch] = org.format_time(epoch)
+            return text
+
         if name == "Created_Time":
-            return org.format_time(row.created_at)
+            return lambda row, data: time_of(row.created_at)
         if name == "Modified_Time":
-            return org.format_time(row.modified_at)
+            return lambda row, data: time_of(row.modified_at)
         if name == "Created_By":
-            return users.get(row.created_by)
+            return lambda row, data: users.get(row.created_by)
         if name == "Modified_By":
-            return users.get(row.modified_by)
-        value = row.data.get(name)
-        if value is None:
-            return None
+            return lambda row, data: users.get(row.modified_by)
         data_type = f.data_type
         if data_type in ("ownerlookup", "userlookup"):
-            return users.get(value)
+            return lambda row, data: users.get(data.get(name)) if data.get(name) else None
         if data_type == "lookup":
             # Zoho: lookups read back as {name, id} (FACTS.md §4).
-            return {"name": names.get(value, ""), "id": value}
+            return lambda row, data: {"name": names.get(data[name], ""), "id": data[name]} if data.get(name) else None
         if data_type == "datetime":
-            return org.format_time(value)
+            return lambda row, data: time_of(data[name]) if data.get(name) is not None else None
         if data_type == "subform":
-            return [self._line_out(org, metadata, f, line, names, users, row) for line in value]
-        return value
+            return lambda row, data: [self._line_out(org, metadata, f, line, names, users, row)
+                                      for line in data.get(name) or []]
+        return lambda row, data: data.get(name)
 
     def _line_out(self, org: Org, metadata: Metadata, subform: FieldDef, line: dict[str, Any],
                   names: dict[str, str], users: dict[str, dict[str, Any]], parent: Row) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
     app.config.from_mapping(settings.flask_config())
     app.config.update(config_overrides)
     app.extensions["portal.settings"] = settings
+    if settings.sandbox_url.startswith("http://") and (settings.xero_uses_sandbox or settings.zoho_uses_sandbox):
+        # oauthlib refuses plain-HTTP token endpoints; the local sandboxes are served over HTTP on loopback.
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -57,6 +57,9 @@ class Settings:
     token_encryption_keys: tuple[str, ...] = ()
     public_url: str = "http://127.0.0.1:5000"
     sandbox_url: str = f"http://127.0.0.1:{DEFAULT_SANDBOX_PORT}"
+    # How much faster than real time the sandbox clock runs (its ``clock`` control); the connectors' pacing
+    # must use the same scale so that a remote "minute" lasts as long on both sides.
+    sandbox_time_scale: float = 1.0
     zoho_client_id: str = ""
     zoho_client_secret: str = ""
     xero_client_id: str = ""
@@ -98,6 +101,7 @@ class Settings:
             token_encryption_keys=keys,
             public_url=(env.get("PUBLIC_URL") or cls.public_url).rstrip("/"),
             sandbox_url=(env.get("SANDBOX_URL") or cls.sandbox_url).rstrip("/"),
+            sandbox_time_scale=float(env.get("SANDBOX_TIME_SCALE") or 1.0),
             zoho_client_id=env.get("ZOHO_CLIENT_ID", ""),
             zoho_client_secret=env.get("ZOHO_CLIENT_SECRET", ""),
             xero_client_id=env.get("XERO_CLIENT_ID", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
+from redis import Redis
 
 from portal.models.base import Base
 
@@ -24,3 +26,12 @@ login_manager = LoginManager()
 mail = Mail()
 talisman = Talisman()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def redis_connection() -> Redis:
+    """The app's Redis client (queues, pacing, locks, counters), created on first use."""
+    connection: Redis | None = current_app.extensions.get("portal.redis")
+    if connection is None:
+        connection = Redis.from_url(current_app.config["REDIS_URL"])
+        current_app.extensions["portal.redis"] = connection
+    return connection

@@ -6,7 +6,7 @@ from portal.extensions import db
 from portal.models import Role, Tenant, User
 from portal.services import accounts
 
-DEFAULT_PASSWORD = "correct horse battery"  # noqa: S105
+DEFAULT_PASSWORD = "correct horse battery"
 
 
 def tenant(slug: str, name: str, default_locale: str = "en") -> Tenant:

@@ -96,7 +96,8 @@ def test_change_password_signs_out_other_sessions(app, acme_admin):
     sign_in(mine, acme_admin)
     sign_in(other, acme_admin)
     response = post_form(mine, "/account/password", {"current_password": DEFAULT_PASSWORD,
-                                                     "password": "a new long password", "confirm": "a new long password"},
+                                                     "password": "a new long password",
+                                                     "confirm": "a new long password"},
                          page="/account/")
     assert response.status_code == 302
     assert mine.get("/").status_code == 200

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from redis import Redis
 from rq import Queue
 from rq.job import Job
 
+from portal.extensions import redis_connection
+
 QUEUE_NAMES = ("high", "default", "low")
-
-
-def redis_connection() -> Redis:
-    connection = current_app.extensions.get("portal.redis")
-    if connection is None:
-        connection = Redis.from_url(current_app.config["REDIS_URL"])
-        current_app.extensions["portal.redis"] = connection
-    return connection
 
 
 def get_queue(name: str = "default") -> Queue:

@@ -1,7 +1,36 @@
 """Typed SQLAlchemy models. Importing this package registers every table on ``Base.metadata``."""
 
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
+from portal.models.connection import Connection, ConnectionStatus, Side
+from portal.models.support import SupportAccess
+from portal.models.sync import (
+    AuditEntry,
+    MappingVersion,
+    RecordLink,
+    ReviewItem,
+    SyncConfig,
+    SyncDailyCount,
+)
 from portal.models.tenant import Tenant
 from portal.models.user import Invitation, Role, User
 
-__all__ = ["Base", "Invitation", "Role", "Tenant", "TenantOwnedMixin", "TimestampMixin", "User", "utcnow"]
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Connection",
+    "ConnectionStatus",
+    "Invitation",
+    "MappingVersion",
+    "RecordLink",
+    "ReviewItem",
+    "Role",
+    "Side",
+    "SupportAccess",
+    "SyncConfig",
+    "SyncDailyCount",
+    "Tenant",
+    "TenantOwnedMixin",
+    "TimestampMixin",
+    "User",
+    "utcnow",
+]

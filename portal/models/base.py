@@ -55,5 +55,5 @@ class TenantOwnedMixin:
     """Every tenant-owned row carries ``tenant_id``; queries reach it through portal.services.access."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr receives the class
+    def tenant_id(cls) -> Mapped[int]:
         return mapped_column(Integer, ForeignKey("tenant.id", ondelete="CASCADE"), index=True)

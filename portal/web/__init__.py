@@ -32,16 +32,18 @@ SUPPORT_ALLOWED_WRITES = frozenset(
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import account, auth, dashboard, placeholders, support
+    from portal.web import account, auth, connections, dashboard, placeholders, support
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(support.bp)
+    app.register_blueprint(connections.bp)
     for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)
 
     app.before_request(_refuse_support_writes)
+    app.before_request(_log_support_views)
     app.context_processor(_template_context)
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
@@ -64,6 +66,17 @@ def _refuse_support_writes() -> None:
         return
     if current_user.is_support and request.endpoint not in SUPPORT_ALLOWED_WRITES:
         abort(403)
+
+
+def _log_support_views() -> None:
+    if not current_user.is_authenticated or not current_user.is_support:
+        return
+    from portal.services.access import current_tenant_or_none
+    from portal.services.support import log_support_view
+
+    tenant = current_tenant_or_none()
+    if tenant is not None:
+        log_support_view(current_user, tenant, request)
 
 
 def _template_context() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from portal.models import Role
 from portal.services import accounts
 from portal.services.access import current_tenant, get_invitation_for_user, get_user_for_user
 from portal.services.mail import send_mail
+from portal.services.support import support_accesses
 from portal.web.helpers import owner_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -147,6 +148,12 @@ def remove_user(user_id: int) -> ResponseReturnValue:
     else:
         flash(_("%(email)s no longer has access.", email=user.email), "success")
     return redirect(url_for("account.team"))
+
+
+@bp.get("/support-access")
+@owner_required
+def support_access() -> ResponseReturnValue:
+    return render_template("account/support_access.html", accesses=support_accesses(current_tenant()))
 
 
 @bp.post("/team/language")

@@ -1,0 +1,1 @@
+"""Xero: the Accounting API client (client.py) and the identity service (oauth.py)."""

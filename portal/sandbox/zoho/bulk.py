@@ -77,7 +77,7 @@ class BulkReads:
         archive = self._archive(org, metadata, module, columns, rows, job_id)
         job = {
             "id": job_id, "module": module.api_name, "module_id": module.id, "fields": fields,
-            "criteria": query.get("criteria"), "criteria_echo": self._echo(module, condition), "page": page, "count": len(rows), "more_records": more,
+            "criteria_echo": self._echo(module, condition), "page": page, "count": len(rows), "more_records": more,
             "next_page_token": secrets.token_hex(16) if more else None, "created_by": user_id,
             "created_at": now, "callback": callback,
         }

@@ -11,21 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("zohocrmsdk")
-
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken  # noqa: E402
-from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore  # noqa: E402
-from zohocrmsdk.src.com.zoho.api.logger import Logger  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.header_map import HeaderMap  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.modules import APIException as ModulesAPIException  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.modules import ModulesOperations  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap  # noqa: E402
-from zohocrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
+from zohocrmsdk.src.com.zoho.api.logger import Logger
+from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.fields import FieldsOperations, GetFieldsParam
+from zohocrmsdk.src.com.zoho.crm.api.header_map import HeaderMap
+from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.modules import APIException as ModulesAPIException
+from zohocrmsdk.src.com.zoho.crm.api.modules import ModulesOperations
+from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api.record import (
     ActionWrapper,
     APIException,
     BodyWrapper,
@@ -39,9 +36,9 @@ from zohocrmsdk.src.com.zoho.crm.api.record import (  # noqa: E402
     SearchRecordsParam,
     SuccessResponse,
 )
-from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig  # noqa: E402
+from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 
-from tests.sandbox.zoho.conftest import REDIRECT_URI, ZohoSandbox  # noqa: E402
+from tests.sandbox.zoho.conftest import REDIRECT_URI, ZohoSandbox
 
 
 class _MalformedRecords(logging.Filter):

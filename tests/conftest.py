@@ -32,7 +32,8 @@ from tests import factories
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+# Fixtures of their own modules: real-browser (live_server, page) and the sandbox server.
+pytest_plugins = ["tests.browser", "tests.sandbox_fixtures"]
 
 
 def free_port() -> int:
@@ -80,7 +81,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("PORTAL_TEST_DB") == "postgresql":
         admin_url = os.environ.get(
-            "TEST_POSTGRES_URL", "postgresql+psycopg://root@/postgres?host=/var/run/postgresql"
+            "TEST_POSTGRES_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql"
         )
         name = f"portal_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

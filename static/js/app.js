@@ -1,7 +1,13 @@
-// Behaviour our CSP allows no inline script for: the language menu submits on change, and SortableJS
+// Behaviour our CSP allows no inline script for: confirmations, the language menu submitting on change, SortableJS
 // lists post their new order through htmx (as htmx's own sortable example does).
 (function () {
   "use strict";
+
+  // A destructive form asks first: <form data-confirm="Remove ...?">.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
 
   document.addEventListener("change", function (event) {
     var select = event.target.closest(".language-menu select");

@@ -220,7 +220,6 @@ class Metadata:
     """The modules and fields of one org, with their ids: the standard catalogue plus the org's customisations."""
 
     def __init__(self, org: Org) -> None:
-        self.org = org
         modules: list[ModuleDef] = list(catalog.STANDARD_MODULES)
         if "Xero_Accounts" in org.custom_modules:
             modules.append(catalog.XERO_ACCOUNTS)
@@ -266,29 +265,21 @@ def field_to_json(field_def: FieldDef) -> dict[str, Any]:
 
 
 class Orgs:
-    """Orgs live in their table as JSON; metadata is cached per org and version (it is read on every call)."""
+    """Orgs live in their table as JSON; their metadata is cached per org and version (every call reads it)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._metadata: dict[tuple[str, int], Metadata] = {}
-        self._orgs: dict[str, tuple[str, Org]] = {}
 
     def all(self) -> list[Org]:
         rows = self.store.query("SELECT data FROM zoho_org ORDER BY position")
         return [Org(**json.loads(row["data"])) for row in rows]
 
     def get(self, org_id: str) -> Org | None:
+        """A fresh copy on every call: callers change orgs and save them, or drop the change on an error."""
         row = self.store.query_one("SELECT data FROM zoho_org WHERE id = ?", (org_id,))
-        if row is None:
-            return None
-        raw = row["data"]
-        cached = self._orgs.get(org_id)
-        if cached is not None and cached[0] == raw:
-            return cached[1]
-        org = Org(**json.loads(raw))
-        self._orgs[org_id] = (raw, org)
-        return org
+        return Org(**json.loads(row["data"])) if row is not None else None
 
     def add(self, org: Org, position: int) -> None:
         with self.store.transaction() as connection:
@@ -304,12 +295,10 @@ class Orgs:
     def metadata(self, org: Org) -> Metadata:
         key = (org.id, org.meta_version)
         metadata = self._metadata.get(key)
-        if metadata is None or metadata.org.dc != org.dc:
+        if metadata is None:
             metadata = Metadata(org)
             with self._lock:
                 self._metadata[key] = metadata
-        else:
-            metadata.org = org
         return metadata
 
     def allocate_ids(self, connection: Any, org: Org, count: int) -> list[int]:
@@ -328,7 +317,6 @@ class Orgs:
     def forget(self) -> None:
         with self._lock:
             self._metadata.clear()
-            self._orgs.clear()
 
 
 def load_settings(store: Store) -> dict[str, float]:

@@ -167,8 +167,12 @@ def seed_volume(zoho: Zoho, params: dict[str, Any]) -> dict[str, Any]:
         accounts = [add("Accounts", _account(rng, index, tag, org)) for index in range(counts["accounts"])]
         contacts = [add("Contacts", _contact(rng, index, tag, accounts)) for index in range(counts["contacts"])]
         products = [add("Products", _product(rng, index, tag)) for index in range(counts["products"])]
+        relations: list[tuple[Any, ...]] = []
         for index in range(counts["deals"]):
-            add("Deals", _deal(rng, index, accounts, contacts))
+            deal = add("Deals", _deal(rng, index, accounts, contacts))
+            # Deals list the products they are about (the Deals -> Products related list).
+            for product in rng.sample(products, min(len(products), rng.randint(1, 3))) if products else []:
+                relations.append((org.id, deal, "Products", product, now))
         for index in range(counts["invoices"]):
             add("Invoices", _invoice(rng, index, tag, accounts, contacts, products, lines, cursor, vat_id))
         connection.executemany(
@@ -176,6 +180,9 @@ def seed_volume(zoho: Zoho, params: dict[str, Any]) -> dict[str, Any]:
             "modified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         connection.executemany(
             "INSERT INTO zoho_unique (org_id, module, field, value, record_id) VALUES (?, ?, ?, ?, ?)", unique_rows)
+        connection.executemany(
+            "INSERT OR IGNORE INTO zoho_relation (org_id, record_id, related_module, related_id, linked_at) "
+            "VALUES (?, ?, ?, ?, ?)", relations)
     return {"org_id": org.id, "created": counts, "lines_per_invoice": lines,
             "seconds": round(time.perf_counter() - started, 3)}
 

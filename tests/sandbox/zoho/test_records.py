@@ -389,3 +389,26 @@ def test_unknown_urls_and_methods_answer_in_json(api: Api):
     assert method.status_code == 400 and method.json()["code"] == "INVALID_REQUEST_METHOD"
     module = api.get("/crm/v8/Leads", params={"fields": "Last_Name"})
     assert module.status_code == 400 and module.json()["code"] == "INVALID_MODULE"
+
+
+def test_seeding_is_deterministic_and_links_deals_to_products(zoho: ZohoSandbox):
+    def seeded() -> list[tuple[str, str, float]]:
+        zoho.control.zoho.reset()
+        org_id = zoho.org("eu")["id"]
+        answer = zoho.control.zoho.seed(org_id=org_id, accounts=20, products=5, deals=10, invoices=8, seed=42)
+        assert answer["created"] == {"accounts": 20, "contacts": 0, "products": 5, "deals": 10, "invoices": 8}
+        api = zoho.api("eu")
+        deals = api.post("/crm/v8/coql", {"select_query": "select Deal_Name, Stage, Amount from Deals where "
+                                                           "Deal_Name like 'Deal %' order by id"}).json()["data"]
+        return [(deal["id"], deal["Stage"], deal["Amount"]) for deal in deals]
+
+    first = seeded()
+    assert len(first) == 10 and len({stage for _, stage, _ in first}) > 2
+    assert seeded() == first
+    api = zoho.api("eu")
+    products = api.get(f"/crm/v8/Deals/{first[0][0]}/Products", params={"fields": "Product_Name"}).json()["data"]
+    assert 1 <= len(products) <= 3
+    invoice = api.post("/crm/v8/coql", {"select_query": "select Subject from Invoices where Subject like "
+                                                         "'Invoice %' limit 1"}).json()["data"][0]
+    lines = api.get(f"/crm/v8/Invoices/{invoice['id']}").json()["data"][0]["Invoiced_Items"]
+    assert len(lines) == 3 and all(line["Product_Name"]["name"] for line in lines)

@@ -8,8 +8,8 @@ from portal.connectors.errors import AuthRevoked
 from portal.extensions import db
 from portal.models import Connection, ConnectionStatus
 from portal.services import connections
-from tests.connections.consent import callback_path, connect_zoho, consent_decision, start_connect
 from tests.conftest import sign_in
+from tests.connections.consent import callback_path, connect_zoho, consent_decision, start_connect
 
 
 def test_an_admin_connects_zoho_in_the_eu_data_centre(app, client, acme_admin, sandbox):

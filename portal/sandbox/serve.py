@@ -8,12 +8,12 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from portal.sandbox.core.server import create_sandbox_app, start_background_work
+from portal.sandbox.core.server import create_sandbox_app
 
 
 class _SandboxServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, app: Any, options: dict[str, Any]) -> None:
-        self.application = app
+    def __init__(self, db_path: Path, options: dict[str, Any]) -> None:
+        self.db_path = db_path
         self.options = options
         super().__init__()
 
@@ -22,15 +22,13 @@ class _SandboxServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self.application
+        # Built in the worker, after gunicorn forks: the delivery threads must run in the process that serves
+        # the requests (threads do not survive a fork), with the clock that the control API moves.
+        return create_sandbox_app(self.db_path)
 
 
 def serve(host: str, port: int, db_path: Path, threads: int = 32, access_log: bool = False) -> None:
-    # Built in the master, served by the one worker it forks: the background threads (outbox, webhook batching)
-    # start in that worker, next to the requests, since threads do not survive the fork.
-    app = create_sandbox_app(db_path, start_background=False)
     options: dict[str, Any] = {
-        "post_worker_init": lambda worker: start_background_work(app),
         "bind": f"{host}:{port}",
         "workers": 1,
         "worker_class": "gthread",
@@ -43,4 +41,4 @@ def serve(host: str, port: int, db_path: Path, threads: int = 32, access_log: bo
         "errorlog": "-",
         "loglevel": "warning",
     }
-    _SandboxServer(app, options).run()
+    _SandboxServer(db_path, options).run()

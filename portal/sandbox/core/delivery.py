@@ -85,13 +85,14 @@ class Outbox:
         self.policies[side] = policy
 
     def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str],
-                connection: sqlite3.Connection | None = None) -> int:
-        """Queue one delivery. Pass the ``connection`` of a transaction in progress to make the delivery part of it
-        (e.g. taking events off a side's own queue and queueing their batch happen together or not at all)."""
+                delay_seconds: float = 0.0, connection: sqlite3.Connection | None = None) -> int:
+        """Queue a delivery, sent as soon as possible or ``delay_seconds`` (sandbox clock) from now. Pass the
+        ``connection`` of a transaction in progress to make the delivery part of it (e.g. taking events off a
+        side's own queue and queueing their batch happen together or not at all)."""
         now = self.clock.now()
         sql = ("INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
                "VALUES (?, ?, ?, ?, ?, ?, ?)")
-        values = (side, kind, url, json.dumps(headers), body, now, now)
+        values = (side, kind, url, json.dumps(headers), body, now + max(0.0, delay_seconds), now)
         if connection is not None:
             cursor = connection.execute(sql, values)
         else:

@@ -71,13 +71,15 @@ def create_sandbox_app(
     outbox = Outbox(store, clock)
     registered = {side.name: side for side in sides(SandboxContext(store, clock, outbox))}
     app.extensions["sandbox"] = {"store": store, "clock": clock, "outbox": outbox, "sides": registered}
+    if start_background:
+        outbox.start()
 
     for side in registered.values():
         for blueprint in side.blueprints():
             app.register_blueprint(blueprint, url_prefix=f"/{side.name}")
         app.register_blueprint(_control_blueprint(side, clock), url_prefix=f"/{side.name}/_sandbox")
-    if start_background:
-        start_background_work(app)
+        if start_background:
+            side.start_background()
 
     @app.before_request
     def inject_faults() -> Response | None:
@@ -121,15 +123,6 @@ def create_sandbox_app(
         return Response(status=502)
 
     return app
-
-
-def start_background_work(app: Flask) -> None:
-    """Start the outbox and the sides' background threads. Call it in the process that serves requests: threads do
-    not survive a fork, and the sides keep in-process state (rate-limit counters) next to them."""
-    sandbox = app.extensions["sandbox"]
-    sandbox["outbox"].start()
-    for side in sandbox["sides"].values():
-        side.start_background()
 
 
 def _side_of_request(sides: dict[str, SandboxSide]) -> SandboxSide | None:

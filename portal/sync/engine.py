@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -255,6 +256,7 @@ class SyncEngine:
         )
         self._links: dict[tuple[str, str, str], RecordLink] = {}
         self._taxes: invoices.TaxTable | None = None
+        self._zoho_taxes: dict[Decimal, str] | None = None
         self._organisation: Record | None = None
         self._forced: dict[tuple[str, str], dict[str, Any]] = {}
         self._failed_notified: set[tuple[str, str]] = set()
@@ -542,7 +544,15 @@ class SyncEngine:
             taxes=self.taxes,
             treatment=self.settings.tax_treatment,
             sales_account=self.settings.default_sales_account,
+            zoho_tax_for=self._zoho_tax_for,
         )
+
+    def _zoho_tax_for(self, rate: Decimal) -> str | None:
+        if self._zoho_taxes is None:
+            self._zoho_taxes = {}
+            for tax in self.zoho.taxes():
+                self._zoho_taxes.setdefault(Decimal(str(tax.get("percentage") or 0)), str(tax["name"]))
+        return self._zoho_taxes.get(rate)
 
     def _forward(self, mapping: PairMapping, rule_: Rule, zoho: Mapping[str, Any]) -> Any:
         """The Xero value of a rule for a Zoho record, in the form :meth:`_xraw` reads."""
@@ -1277,8 +1287,12 @@ class SyncEngine:
                     self._finish_failed(work, str(result), attempt=attempt, kind=type(result).__name__)
                     continue
                 saved = dict(result.record or {})
-                for key, value in request.record.items():
-                    saved.setdefault(key, value)
+                if direction is X2Z or not saved:
+                    # Zoho answers a write with ids only: what was sent stands for what was saved, unless the
+                    # connector read the record back. Xero echoes the saved record, which is authoritative: a
+                    # value Xero dropped (a read-only field) must not look like a change on the next sync.
+                    for key, value in request.record.items():
+                        saved.setdefault(key, value)
                 saved[id_field] = result.id or saved.get(id_field)
                 if direction is Z2X:
                     work.xero = saved
@@ -1329,7 +1343,8 @@ class SyncEngine:
                     self._finish_failed(work, str(result), attempt=attempt, kind=type(result).__name__)
                     continue
                 current = (work.xero if side == "xero" else work.zoho) or {}
-                merged = {**current, **request.record, **(result.record or {})}
+                sent = request.record if side == "zoho" or not result.record else {}
+                merged = {**current, **sent, **(result.record or {})}
                 if side == "xero":
                     work.xero = merged
                 else:

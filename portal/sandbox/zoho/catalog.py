@@ -350,7 +350,7 @@ INVOICE_PAYMENT_FIELDS: tuple[FieldDef, ...] = (
     _f("Amount_Paid", "Amount Paid", "currency", length=16, decimal_place=2, custom=True),
     _f("Balance_Due", "Balance Due", "currency", length=16, decimal_place=2, custom=True),
     _f("Payment_Status", "Payment Status", "picklist", length=120, custom=True,
-       picklist=("-None-", "Unpaid", "Partially Paid", "Paid", "Voided")),
+       picklist=("-None-", "Unpaid", "Partially Paid", "Paid", "Overdue", "Voided")),
     _f("Last_Payment_Date", "Last Payment Date", "date", custom=True),
 )
 

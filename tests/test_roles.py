@@ -10,13 +10,15 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Invitation, Role, User
-from portal.services import accounts
+from portal.services import accounts, inbound
 from portal.web import SUPPORT_ALLOWED_WRITES
 from tests.conftest import csrf_token, post_form, sign_in
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Pages anyone may open: signing in, and the links sent by mail (their token is the credential).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.accept_invitation"}
+# Pages anyone may open: signing in, the links sent by mail (their token is the credential), and the hooks Zoho
+# and Xero call (each checks a signature or a tenant secret instead of a session).
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.accept_invitation",
+                    "hooks.zoho", "hooks.send_button", "hooks.send_status", "hooks.xero"}
 # URL arguments that name no object, only a choice within the signed-in tenant, and a value for each.
 CHOICE_ARGUMENTS = {"side": "xero"}
 # Values for URL arguments that this test does not need to be real (the guard answers before the view).
@@ -179,7 +181,9 @@ def test_the_writes_support_staff_may_make_are_about_themselves(app, client, acm
 def globex_objects(globex, globex_owner):
     """For each URL argument that names a tenant-owned object: the id of one of Globex's."""
     invitation = accounts.invite_user(globex, globex_owner, "hans@globex.example", Role.ADMIN).invitation
-    return {"user_id": globex_owner.id, "invitation_id": invitation.id, "slug": "globex"}
+    send = inbound.store_one(globex.id, "zoho", inbound.NewEvent(kind="send_portal", module="Invoices",
+                                                                 record_ids=["1"], dedupe_key="send:globex"))
+    return {"user_id": globex_owner.id, "invitation_id": invitation.id, "slug": "globex", "event_id": send.id}
 
 
 def test_no_tenant_url_reaches_another_tenants_objects(app, client, acme_owner, globex_objects):

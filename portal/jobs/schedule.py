@@ -23,6 +23,10 @@ class PeriodicJob:
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("health-heartbeat", "portal.jobs.health.heartbeat", 60),
+        # Sync triggers (portal/jobs/triggers.py).
+        PeriodicJob("pull-dispatcher", "portal.jobs.triggers.dispatch_pulls", 60),
+        PeriodicJob("inbound-requeue", "portal.jobs.triggers.requeue_stored_events", 60),
+        PeriodicJob("zoho-channels", "portal.jobs.triggers.maintain_channels", 15 * 60, timeout_seconds=900),
     ]
 
 

@@ -12,6 +12,7 @@ from portal.models.sync import (
     SyncDailyCount,
 )
 from portal.models.tenant import Tenant
+from portal.models.triggers import HookCredential, InboundEvent, PullWatermark, ZohoChannel
 from portal.models.user import Invitation, Role, User
 
 __all__ = [
@@ -19,8 +20,11 @@ __all__ = [
     "Base",
     "Connection",
     "ConnectionStatus",
+    "HookCredential",
+    "InboundEvent",
     "Invitation",
     "MappingVersion",
+    "PullWatermark",
     "RecordLink",
     "ReviewItem",
     "Role",
@@ -32,5 +36,6 @@ __all__ = [
     "TenantOwnedMixin",
     "TimestampMixin",
     "User",
+    "ZohoChannel",
     "utcnow",
 ]

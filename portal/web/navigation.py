@@ -15,6 +15,7 @@ TENANT_NAVIGATION = (
     ("settings.xero_to_zoho", _l("Xero → Zoho")),
     ("mapping.index", _l("Mapping")),
     ("sync.index", _l("Sync")),
+    ("triggers.index", _l("Triggers")),
     ("audit.index", _l("Audit")),
 )
 SUPPORT_NAVIGATION = (("support.index", _l("Support")),)

@@ -117,6 +117,8 @@ def portal_env(database_url: str, redis_url: str, sandbox_port: int,
         "ASSETS_OFFLINE": "1",
         "PUBLIC_URL": "http://127.0.0.1:5000",
         "LOG_LEVEL": "WARNING",
+        # The key the Xero sandbox's webhook is configured with in tests (portal.services.triggers).
+        "XERO_WEBHOOK_KEY": "test-xero-webhook-key-" + uuid.uuid4().hex,
     }
 
 

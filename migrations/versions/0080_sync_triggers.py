@@ -42,6 +42,7 @@ def upgrade():
     sa.Column('remote_org_id', sa.String(length=64), nullable=False),
     sa.Column('module', sa.String(length=32), nullable=False),
     sa.Column('watermark', portal.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('boundary', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('last_run_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_success_at', portal.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_count', sa.Integer(), nullable=False),

@@ -79,7 +79,8 @@ class ZohoChannel(TenantOwnedMixin, TimestampMixin, Base):
     zoho_org_id: Mapped[str] = mapped_column(ID)
     module: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(20), unique=True)  # Zoho: a long, chosen by us
-    # pending (being subscribed) | active | failed (Zoho refused; retried by the maintenance job)
+    # pending (being subscribed) | active | failed (Zoho refused; retried by the maintenance job) |
+    # unavailable (the org has no such module, e.g. Xero_Accounts not installed; checked again each run)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     expires_at: Mapped[datetime | None]
     renewed_at: Mapped[datetime | None]
@@ -99,6 +100,9 @@ class PullWatermark(TenantOwnedMixin, TimestampMixin, Base):
     remote_org_id: Mapped[str] = mapped_column(ID)
     module: Mapped[str] = mapped_column(String(32))
     watermark: Mapped[datetime]
+    # Records read at the end of the last pull ({id: version}): the overlap reads them again, and these are
+    # dropped unless their version changed, so that each change is synced (and audited) once.
+    boundary: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     last_run_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     last_count: Mapped[int] = mapped_column(default=0)

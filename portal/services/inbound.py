@@ -33,9 +33,18 @@ from sqlalchemy.exc import IntegrityError
 from portal.connectors.errors import ConnectorError
 from portal.extensions import db, redis_connection
 from portal.jobs.queues import enqueue
-from portal.models import AuditEntry, Connection, InboundEvent, Side, Tenant, utcnow
+from portal.models import AuditEntry, Connection, InboundEvent, RecordLink, Side, Tenant, utcnow
 from portal.services.sync_runner import NotConnected, build_engine, live_connections, sync_settings
+from portal.sync.ports import (
+    XERO_ID_FIELD,
+    XERO_VERSION_FIELD,
+    ZOHO_ID_FIELD,
+    ZOHO_VERSION_FIELD,
+    Record,
+    chunks,
+)
 from portal.sync.settings import Direction, SyncSettings
+from portal.sync.specs import entity_for
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +266,47 @@ def _ignored_reason(event: InboundEvent, settings: SyncSettings) -> str | None:
     return None
 
 
+def instant(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def changed_since_last_sync(tenant_id: int, settings: SyncSettings, direction: Direction, module: str,
+                            records: Sequence[Record], zoho_org: str, xero_org: str) -> list[Record]:
+    """The records whose version (Zoho ``Modified_Time``, Xero ``UpdatedDateUTC``) is not the one their link
+    recorded at the last sync. The others are our own writes coming back (a notification of the record we just
+    wrote, the pull reading it) or a change already synced (a duplicate event, the pull's overlap): nothing to
+    do, and nothing worth an audit row. The engine's hash check remains the guard for everything else."""
+    entity = entity_for(settings, direction, module)
+    if entity is None or entity == "payments" or not records:
+        return list(records)
+    if direction is Direction.ZOHO_TO_XERO:
+        id_field, version_field, link_id, link_version = (
+            ZOHO_ID_FIELD, ZOHO_VERSION_FIELD, RecordLink.zoho_id, RecordLink.zoho_version)
+    else:
+        id_field, version_field, link_id, link_version = (
+            XERO_ID_FIELD[module], XERO_VERSION_FIELD, RecordLink.xero_id, RecordLink.xero_version)
+    ids = [str(record.get(id_field)) for record in records if record.get(id_field)]
+    versions: dict[str, datetime | None] = {}
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(select(link_id, link_version).where(
+            RecordLink.tenant_id == tenant_id, RecordLink.entity == entity, RecordLink.zoho_org_id == zoho_org,
+            RecordLink.xero_tenant_id == xero_org, RecordLink.state == "linked", link_id.in_(ids[start:start + 500])))
+        versions.update({str(record_id): instant(version) for record_id, version in rows})
+    changed = []
+    for record in records:
+        synced = versions.get(str(record.get(id_field)))
+        current = instant(record.get(version_field))
+        if synced is None or current is None or synced != current:
+            changed.append(record)
+    return changed
+
+
 def process_claimed(tenant: Tenant, events: list[InboundEvent], *, now: datetime | None = None) -> None:
     """Sync what the claimed events ask for; every event ends processed or scheduled for a retry. Commits."""
     if not events:
@@ -298,8 +348,15 @@ def process_claimed(tenant: Tenant, events: list[InboundEvent], *, now: datetime
                 engine = engines[trigger] = build_engine(db.session(), tenant, trigger=trigger)
             if operation == "delete":
                 engine.sync_deletions(direction, module, ids)
+            elif trigger == TRIGGER_SEND:
+                engine.sync_records(direction, module, ids, force=True)
             else:
-                engine.sync_records(direction, module, ids, force=trigger == TRIGGER_SEND)
+                # Re-read the current state (events carry ids only, may be duplicated or out of order).
+                port = engine.zoho if direction is Direction.ZOHO_TO_XERO else engine.xero
+                records = [record for chunk in chunks(ids, port.max_read_ids)
+                           for record in port.get_by_ids(module, chunk)]
+                engine.sync_batch(direction, module, changed_since_last_sync(
+                    tenant.id, settings, direction, module, records, engine.zoho.org_id, engine.xero.tenant_id))
         except (ConnectorError, NotConnected) as error:
             db.session.rollback()
             log.warning("tenant %s: %s %s %s failed, retried later: %s", tenant.id, trigger, module, operation, error)

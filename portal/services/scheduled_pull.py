@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from portal.connectors.errors import AuthError, ConnectorError
 from portal.extensions import db
-from portal.models import Connection, ConnectionStatus, PullWatermark, RecordLink, Side, Tenant, utcnow
+from portal.models import Connection, ConnectionStatus, PullWatermark, RecordLink, Side, Tenant, ZohoChannel, utcnow
 from portal.models.sync import SyncConfig
-from portal.services.inbound import TRIGGER_PULL
+from portal.services.inbound import TRIGGER_PULL, changed_since_last_sync, instant
 from portal.services.sync_runner import build_engine, live_connections, sync_settings
-from portal.sync.ports import XERO_VERSION_FIELD
+from portal.sync.ports import XERO_ID_FIELD, XERO_VERSION_FIELD, Record
 from portal.sync.settings import ZOHO_TO_XERO_MODULES, Direction, SyncSettings
 from portal.sync.specs import entity_for
 
@@ -88,16 +88,6 @@ def _watermark(tenant: Tenant, side: Side, org_id: str, module: str, start: date
     return row
 
 
-def _instant(value: object) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
 def pull(tenant: Tenant, *, now: datetime | None = None) -> PullReport:
     """One pull of one tenant. Commits after every page and every watermark."""
     now = now or utcnow()
@@ -115,16 +105,22 @@ def pull(tenant: Tenant, *, now: datetime | None = None) -> PullReport:
             mark = _watermark(tenant, Side.XERO, xero_org, module, start)
             mark.last_run_at = now
             newest, count = mark.watermark, 0
+            seen: dict[str, datetime] = {}
+            id_field = XERO_ID_FIELD[module]
             try:
                 cursor: str | None = None
                 while True:
                     page = engine.xero.list_changed(module, mark.watermark - OVERLAP, cursor)
-                    engine.sync_batch(Direction.XERO_TO_ZOHO, module, page.records)
-                    count += len(page.records)
+                    fresh = [r for r in page.records if not _in_boundary(mark.boundary, r, id_field)]
+                    fresh = changed_since_last_sync(tenant.id, settings, Direction.XERO_TO_ZOHO, module, fresh,
+                                                    linked.zoho.remote_org_id or "", xero_org)
+                    engine.sync_batch(Direction.XERO_TO_ZOHO, module, fresh)
+                    count += len(fresh)
                     for record in page.records:
-                        updated = _instant(record.get(XERO_VERSION_FIELD))
-                        if updated is not None and updated > newest:
-                            newest = updated
+                        updated = instant(record.get(XERO_VERSION_FIELD))
+                        if updated is not None:
+                            seen[str(record.get(id_field))] = updated
+                            newest = max(newest, updated)
                     cursor = page.next_cursor
                     if not cursor:
                         break
@@ -135,6 +131,8 @@ def pull(tenant: Tenant, *, now: datetime | None = None) -> PullReport:
                     return report
                 continue
             mark.watermark = newest
+            mark.boundary = {record_id: version.isoformat() for record_id, version in seen.items()
+                             if version >= newest - OVERLAP}
             mark.last_success_at = now
             mark.last_count = count
             mark.last_error = None
@@ -144,6 +142,12 @@ def pull(tenant: Tenant, *, now: datetime | None = None) -> PullReport:
         _sweep_zoho_deletions(tenant, engine, settings, linked.zoho.remote_org_id or "", linked.xero.remote_org_id
                               or "", now, report)
     return report
+
+
+def _in_boundary(boundary: dict[str, str], record: Record, id_field: str) -> bool:
+    """Read at the end of the last pull, at this same version: the overlap brought it back, nothing changed."""
+    version = boundary.get(str(record.get(id_field)))
+    return version is not None and instant(version) == instant(record.get(XERO_VERSION_FIELD))
 
 
 def _record_failure(tenant: Tenant, side: Side, org_id: str, module: str, now: datetime, error: BaseException,
@@ -159,13 +163,16 @@ def _record_failure(tenant: Tenant, side: Side, org_id: str, module: str, now: d
 def _sweep_zoho_deletions(tenant: Tenant, engine: object, settings: SyncSettings, zoho_org: str, xero_org: str,
                           now: datetime, report: PullReport) -> None:
     """A notification Zoho failed to deliver (Zoho does not retry) must not leave a deleted record alive in Xero:
-    the deleted-records list since the watermark is compared with the links, and only records still linked are
-    passed on (a deletion already propagated is not audited again)."""
+    for each module with a live channel, the deleted-records list since the watermark is compared with the links,
+    and only records still linked are passed on (a deletion already propagated is not audited again)."""
     from portal.sync.engine import SyncEngine
 
     assert isinstance(engine, SyncEngine)
+    # The modules whose notification channels Zoho accepted: a module the org does not have is not swept.
+    watched = set(db.session.scalars(select(ZohoChannel.module).where(
+        ZohoChannel.tenant_id == tenant.id, ZohoChannel.zoho_org_id == zoho_org, ZohoChannel.status == "active")))
     for module in ZOHO_TO_XERO_MODULES:
-        if not settings.allows(Direction.ZOHO_TO_XERO, module, "delete"):
+        if module not in watched or not settings.allows(Direction.ZOHO_TO_XERO, module, "delete"):
             continue
         entity = entity_for(settings, Direction.ZOHO_TO_XERO, module)
         if entity is None:

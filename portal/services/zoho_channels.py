@@ -106,7 +106,19 @@ def reconcile(tenant: Tenant, *, now: datetime | None = None) -> ChannelReport:
     db.session.commit()
 
     by_module = {row.module: row for row in rows}
+    available: set[str] | None = None
     for module in wanted:
+        if (by_module.get(module) is None or by_module[module].status != "active") and available is None:
+            # A custom module (Xero_Accounts) may not exist in this org: Zoho would refuse the whole channel.
+            available = {str(m.get("api_name")) for m in client.modules()}
+        if available is not None and module not in available:
+            row = by_module.get(module) or ZohoChannel(tenant_id=tenant.id, zoho_org_id=org_id, module=module,
+                                                       channel_id=_new_channel_id())
+            row.status, row.last_error, row.expires_at = "unavailable", None, None
+            db.session.add(row)
+            db.session.commit()
+            report.failed[module] = "unavailable"
+            continue
         existing = by_module.get(module)
         if existing is not None:
             row = existing

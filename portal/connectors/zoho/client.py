@@ -61,10 +61,14 @@ class ZohoClient(ApiClient):
         body = _json_or_none(response)
         code = str(body.get("code", "")) if isinstance(body, dict) else ""
         message = str(body.get("message", "")) if isinstance(body, dict) else ""
-        if not message and isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
-            first = body["data"][0]
-            code = str(first.get("code", ""))
-            message = str(first.get("message", ""))
+        # Some APIs wrap a request-level error in a list under their resource key: {"data": [...]}, {"watch": [...]}.
+        wrapped = next((value[0] for value in body.values() if isinstance(value, list) and value
+                        and isinstance(value[0], dict)), None) if isinstance(body, dict) and not message else None
+        details = body.get("details") if isinstance(body, dict) else None
+        if wrapped is not None:
+            code = str(wrapped.get("code", ""))
+            message = str(wrapped.get("message", ""))
+            details = wrapped.get("details")
         message = message or code or response.text[:300] or f"HTTP {status}"
         if code == "INVALID_TOKEN" or (status == 401 and code not in ("OAUTH_SCOPE_MISMATCH",)):
             # INVALID_TOKEN: expired or revoked; refresh once, then flag the tenant (FACTS.md §3).
@@ -80,7 +84,6 @@ class ZohoClient(ApiClient):
             return Conflict(message, status=status, code=code)
         if status >= 500:
             return Transient(message, status=status, code=code)
-        details = body.get("details") if isinstance(body, dict) else None
         return Invalid(message, [FieldError(message, field=_api_name(details), code=code)], status=status,
                        code=code, payload=body)
 

@@ -74,6 +74,9 @@ class Settings:
     mail_use_tls: bool = True
     mail_default_sender: str = "Zoxero <no-reply@zoxero.local>"
     log_level: str = "INFO"
+    # How long Zoho and Xero metadata (fields, picklists, accounts, tax rates...) is used before it is read again;
+    # the mapping page's Refresh button reads it at once.
+    metadata_cache_ttl_seconds: int = 6 * 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +119,7 @@ class Settings:
             mail_use_tls=_flag(env.get("MAIL_USE_TLS"), default=True),
             mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or cls.mail_default_sender,
             log_level=env.get("LOG_LEVEL") or cls.log_level,
+            metadata_cache_ttl_seconds=int(env.get("METADATA_CACHE_TTL_SECONDS") or cls.metadata_cache_ttl_seconds),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -32,13 +32,15 @@ SUPPORT_ALLOWED_WRITES = frozenset(
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import account, auth, connections, dashboard, placeholders, support
+    from portal.web import account, auth, connections, dashboard, mapping, placeholders, settings, support
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(support.bp)
     app.register_blueprint(connections.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(mapping.bp)
     for blueprint in placeholders.blueprints:
         app.register_blueprint(blueprint)
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from portal.extensions import db
-from portal.models import Invitation, Tenant, User
+from portal.models import Invitation, MappingVersion, Tenant, User
 
 T = TypeVar("T")
 
@@ -55,6 +55,10 @@ def get_user_for_user(user_id: int) -> User:
 
 def get_invitation_for_user(invitation_id: int) -> Invitation:
     return get_scoped_or_404(Invitation, invitation_id)
+
+
+def get_mapping_version_for_user(version_id: int) -> MappingVersion:
+    return get_scoped_or_404(MappingVersion, version_id)
 
 
 def view_tenant_as_support(tenant: Tenant) -> None:

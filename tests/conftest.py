@@ -32,7 +32,8 @@ from tests import factories
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+# Fixtures of their own modules: real-browser (live_server, page) and the sandbox server.
+pytest_plugins = ["tests.browser", "tests.sandbox_fixtures"]
 
 
 def free_port() -> int:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from portal.extensions import db
 from portal.models import MappingDraft, MappingVersion, Tenant, User
@@ -38,7 +37,6 @@ from portal.sync.mapping import (
     top_key,
 )
 from portal.sync.mapping_store import default_for, save_mapping
-from portal.sync.ports import FieldInfo
 
 HISTORY_LENGTH = 5
 
@@ -131,11 +129,6 @@ def history(tenant: Tenant, pair: str, limit: int = HISTORY_LENGTH) -> list[Mapp
     ))
 
 
-def version_count(tenant: Tenant, pair: str) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(MappingVersion).where(
-        MappingVersion.tenant_id == tenant.id, MappingVersion.pair == pair)) or 0)
-
-
 def saved_mapping(tenant: Tenant, info: PairInfo) -> PairMapping:
     row = latest_version(tenant, info.pair)
     if row is None:
@@ -218,7 +211,7 @@ def rule_views(mapping: PairMapping, types: FieldTypes) -> list[RuleView]:
         zoho_field = by_name.get(top_key(rule.zoho[0])) if rule.zoho else None
         views.append(RuleView(
             rule=rule, token=rule_token(rule),
-            zoho_label=describe_zoho_side(rule, by_name),
+            zoho_label=describe_zoho_side(rule),
             xero_label=rule.xero if rule.xero else _("fixed value %(value)s", value=_quoted(rule.fixed)),
             zoho_type=_type_name(types.zoho_type(rule)) if rule.zoho else "",
             xero_type=_type_name(types.xero_type(rule)),
@@ -234,9 +227,9 @@ def _quoted(value: Any) -> str:
     return f"“{value}”"
 
 
-def describe_zoho_side(rule: Rule, by_name: Mapping[str, FieldInfo]) -> str:
+def describe_zoho_side(rule: Rule) -> str:
     if not rule.zoho:
-        return _("fixed value %(value)s", value=_quoted(rule.fixed))
+        return str(_("fixed value %(value)s", value=_quoted(rule.fixed)))
     return " + ".join(rule.zoho)
 
 
@@ -364,6 +357,8 @@ def reorder(tenant: Tenant, user: User, info: PairInfo, keys: Sequence[str]) -> 
     by_key = {rule.key: rule for rule in mapping.rules}
     if sorted(keys) != sorted(by_key):
         raise EditorOutOfDate("order")
+    if list(keys) == list(by_key):
+        return mapping  # a pair picked up and dropped where it was: no change, no draft
     return _store(tenant, user, info, _with_rules(mapping, [by_key[key] for key in keys]), draft)
 
 
@@ -486,7 +481,7 @@ def save(tenant: Tenant, user: User, info: PairInfo) -> PairMapping:
     problems = problems_of(tenant, info, mapping)
     if problems:
         raise MappingRefused(_("Fix or remove the pairs marked with a problem before saving."))
-    saved = save_mapping(db.session, tenant.id, mapping, user_id=user.id)
+    saved = save_mapping(db.session(), tenant.id, mapping, user_id=user.id)
     db.session.delete(draft)
     db.session.commit()
     return saved
@@ -503,7 +498,3 @@ def draft_is_behind(tenant: Tenant, info: PairInfo, draft: MappingDraft | None) 
 def author(user_id: int | None) -> str:
     user = db.session.get(User, user_id) if user_id else None
     return (user.name or user.email) if user else ""
-
-
-def saved_at(row: MappingVersion | None) -> datetime | None:
-    return row.created_at if row else None

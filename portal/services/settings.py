@@ -63,7 +63,7 @@ CUSTOMER_MODULE_LABELS = {"Accounts": _l("Accounts"), "Contacts": _l("Contacts")
 def module_label(direction: Direction, module: str) -> str:
     """How a row is named: the Xero → Zoho ``Accounts`` row is the chart of accounts."""
     key = f"{module}@xero" if direction is Direction.XERO_TO_ZOHO and f"{module}@xero" in MODULE_LABELS else module
-    return _(MODULE_LABELS.get(key, module))
+    return str(_(MODULE_LABELS.get(key, module)))
 
 
 @dataclass(frozen=True)
@@ -137,11 +137,11 @@ def save(tenant: Tenant, user: User, settings: SyncSettings, base_revision: int)
 
 
 def _on_off(value: bool) -> str:
-    return _("on") if value else _("off")
+    return str(_("on") if value else _("off"))
 
 
 def _choice(labels: dict[Any, Any], value: Any) -> str:
-    return str(labels.get(value, value)) if value not in ("", None) else _("(none)")
+    return str(labels.get(value, value)) if value not in ("", None) else str(_("(none)"))
 
 
 def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
@@ -165,7 +165,7 @@ def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
                                  old=_choice(CUSTOMER_MODULE_LABELS, before.customer_module)))
             if before.on_save != after.on_save:
                 changes.append(_("On-save sync: %(value)s", value=_on_off(after.on_save)))
-    described = [
+    described: list[tuple[str, Any, dict[Any, Any] | None]] = [
         ("new_invoice_status", _l("Status of new invoices"), INVOICE_STATUS_LABELS),
         ("default_sales_account", _l("Default sales account"), {}),
         ("default_tax_type", _l("Default tax type"), {}),
@@ -222,4 +222,6 @@ def with_tab(stored: SyncSettings, direction: Direction, modules: dict[str, dict
     for module, switches in modules.items():
         table[module] = ModuleSwitches(**{k: bool(v) for k, v in switches.items() if k in SWITCHES})
     known = {f.name for f in fields(SyncSettings)}
-    return replace(stored, **{table_name: table}, **{k: v for k, v in values.items() if k in known})
+    changes: dict[str, Any] = {k: v for k, v in values.items() if k in known}
+    changes[table_name] = table
+    return replace(stored, **changes)

@@ -29,8 +29,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.models import Side
+from portal.services import connections, metadata
 from portal.services import mapping as mapping_service
-from portal.services import metadata
 from portal.services.access import current_tenant, get_mapping_version_for_user
 from portal.sync.mapping import TRANSFORMS, TYPE_NAMES, Arrow, PairMapping, Rule, family_of_zoho
 from portal.web.helpers import is_htmx, render_page_or_fragment, tenant_page
@@ -119,15 +119,16 @@ def _editor_context(info: mapping_service.PairInfo, add_form: AddPairForm | None
         "arrow_symbols": mapping_service.ARROW_SYMBOLS,
         "arrow_labels": mapping_service.ARROW_LABELS,
         "read_only": not current_user.can_manage_tenant,
-        "xero_connected": metadata.connections.connection_for(tenant, Side.XERO).is_connected,
+        "xero_connected": connections.connection_for(tenant, Side.XERO).is_connected,
         "metadata_refreshed": metadata.last_refreshed(tenant),
+        "metadata_hours": max(1, round(connections.settings().metadata_cache_ttl_seconds / 3600)),
         "type_name": _type_name,
     }
 
 
 def _type_name(data_type_or_family: str, zoho: bool = True) -> str:
     family = family_of_zoho(data_type_or_family) if zoho else data_type_or_family
-    return _(TYPE_NAMES.get(family, family))
+    return str(_(TYPE_NAMES.get(family, family)))
 
 
 def _answer(info: mapping_service.PairInfo, *, status: int = 200, error: str | None = None,

@@ -210,8 +210,8 @@ def _tab(direction: Direction) -> ResponseReturnValue:
 
 def _summary(changes: list[str]) -> str:
     if not changes:
-        return _("Nothing to update: the configuration was already like this.")
-    return _("Configuration updated: %(changes)s.", changes="; ".join(changes))
+        return str(_("Nothing to update: the configuration was already like this."))
+    return str(_("Configuration updated: %(changes)s.", changes="; ".join(changes)))
 
 
 def _render(direction: Direction, form: TabForm, state: settings_service.SettingsState, offered: dict[str, Any],

@@ -20,12 +20,11 @@
         animation: 150,
         handle: list.dataset.handle || null,
         draggable: list.dataset.draggable || undefined,
+        forceFallback: true,  // pointer events rather than HTML5 drag and drop: the same with touch and mouse
         ghostClass: "sortable-ghost",
         filter: ".htmx-indicator",
-        onMove: function (evt) { return !evt.related.classList.contains("htmx-indicator"); },
-        onEnd: function (evt) {
-          if (evt.oldIndex !== evt.newIndex) { list.dispatchEvent(new Event("end", { bubbles: true })); }
-        }
+        // SortableJS dispatches its own "end" DOM event on the list: hx-trigger="end" posts the new order.
+        onMove: function (evt) { return !evt.related.classList.contains("htmx-indicator"); }
       });
     });
   }

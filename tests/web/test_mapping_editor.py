@@ -152,6 +152,9 @@ def test_without_javascript_a_step_redirects_back_and_a_refusal_shows_the_page(c
 def test_pairs_are_removed_moved_and_reordered_on_the_server(client, admin):
     pair = defaults.CUSTOMERS_FROM_ACCOUNTS
     default_keys = [r.key for r in defaults.DEFAULT_RULES[pair]]
+    unmoved = step(client, ACCOUNTS, "order", {"rule": default_keys})  # picked up and dropped in place
+    assert unmoved.status_code == 200 and "Unsaved changes." not in text(unmoved)
+    assert draft_rules(admin.tenant, pair) == []
     removed = step(client, ACCOUNTS, "remove", {"target": "Fax|Phones[PhoneType=FAX].PhoneNumber"})
     assert removed.status_code == 200 and "Fax|Phones[PhoneType=FAX].PhoneNumber" not in keys(removed)
     assert step(client, ACCOUNTS, "remove", {"target": "id|ContactNumber"}).status_code == 422  # built in
@@ -274,7 +277,8 @@ def test_a_pair_with_a_problem_blocks_the_save(client, admin, remote):
     page = text(client.get(f"/mapping/{ACCOUNTS}"))
     assert "The Zoho field VAT_Number does not exist." in page
     refused = step(client, ACCOUNTS, "save")
-    assert refused.status_code == 422 and "Fix or remove the pairs marked with a problem before saving." in text(refused)
+    assert refused.status_code == 422
+    assert "Fix or remove the pairs marked with a problem before saving." in text(refused)
     assert versions(admin.tenant, defaults.CUSTOMERS_FROM_ACCOUNTS) == []
 
 

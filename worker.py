@@ -11,8 +11,9 @@ from rq import Worker
 from rq_scheduler import Scheduler
 
 from portal import create_app
+from portal.extensions import redis_connection
 from portal.jobs.health import SCHEDULER_HEARTBEAT_KEY
-from portal.jobs.queues import QUEUE_NAMES, get_queue, redis_connection
+from portal.jobs.queues import QUEUE_NAMES, get_queue
 from portal.jobs.schedule import reconcile
 
 
@@ -22,6 +23,11 @@ class PortalScheduler(Scheduler):  # type: ignore[misc]
     def heartbeat(self) -> None:
         super().heartbeat()
         self.connection.set(SCHEDULER_HEARTBEAT_KEY, "1", ex=max(int(self._interval) * 3, 30))
+
+    def register_death(self) -> None:
+        # A scheduler that stops says so at once, rather than looking alive until its heartbeat expires.
+        self.connection.delete(SCHEDULER_HEARTBEAT_KEY)
+        super().register_death()
 
 
 def run_worker(burst: bool = False) -> None:

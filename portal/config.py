@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +28,23 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _read_or_create_secret(path: Path, make: Any) -> str:
+def _read_or_create_secret(path: Path, make: Callable[[], str]) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value: str = make()
-    # Written with owner-only permissions: the file holds a key, not configuration.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written with owner-only permissions (the file holds a key, not configuration) to a private name, then
+    # linked into place: web, worker and scheduler start together, and exactly one of them must win.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
+        handle.write(make() + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process won the race: everyone uses its key
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def _new_fernet_key() -> str:
@@ -74,6 +82,9 @@ class Settings:
     mail_use_tls: bool = True
     mail_default_sender: str = "Zoxero <no-reply@zoxero.local>"
     log_level: str = "INFO"
+    # How many reverse proxies (each adding X-Forwarded-For/-Proto) stand in front of the web process: the
+    # per-address sign-in throttle must see the visitor's address, not the proxy's.
+    trusted_proxies: int = 0
     # How long Zoho and Xero metadata (fields, picklists, accounts, tax rates...) is used before it is read again;
     # the mapping page's Refresh button reads it at once.
     metadata_cache_ttl_seconds: int = 6 * 3600
@@ -119,6 +130,7 @@ class Settings:
             mail_use_tls=_flag(env.get("MAIL_USE_TLS"), default=True),
             mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or cls.mail_default_sender,
             log_level=env.get("LOG_LEVEL") or cls.log_level,
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
             metadata_cache_ttl_seconds=int(env.get("METADATA_CACHE_TTL_SECONDS") or cls.metadata_cache_ttl_seconds),
         )
 
@@ -146,6 +158,7 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
+            "REMEMBER_COOKIE_DURATION": timedelta(days=30),
             "WTF_CSRF_TIME_LIMIT": None,
             "BABEL_DEFAULT_LOCALE": "en",
             "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
@@ -153,6 +166,10 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url,
             "RATELIMIT_STRATEGY": "moving-window",
             "RATELIMIT_HEADERS_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": "portal-limit",
+            # Redis down must not lock everyone out: throttle in memory until it is back.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "PUBLIC_URL": self.public_url,
             "MAIL_DEFAULT_SENDER": self.mail_default_sender,
         }
         if self.mail_server:

@@ -32,6 +32,7 @@ def redis_connection() -> Redis:
     """The app's Redis client (queues, pacing, locks, counters), created on first use."""
     connection: Redis | None = current_app.extensions.get("portal.redis")
     if connection is None:
-        connection = Redis.from_url(current_app.config["REDIS_URL"])
+        # A Redis that does not answer fails fast (the dashboard says so) instead of hanging a request.
+        connection = Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=3)
         current_app.extensions["portal.redis"] = connection
     return connection

@@ -81,7 +81,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("PORTAL_TEST_DB") == "postgresql":
         admin_url = os.environ.get(
-            "TEST_POSTGRES_URL", "postgresql+psycopg://root@/postgres?host=/var/run/postgresql"
+            "TEST_POSTGRES_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql"
         )
         name = f"portal_test_{uuid.uuid4().hex[:10]}"
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -97,10 +97,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def portal_env(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def sandbox_port() -> int:
+    """Chosen up front so that the portal's SANDBOX_URL is known before the sandbox server starts (lazily)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def portal_env(database_url: str, redis_url: str, sandbox_port: int,
+               tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment a portal process (web, worker, CLI) of this test session runs with."""
     instance = tmp_path_factory.mktemp("instance")
     return {
+        "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -113,7 +121,9 @@ def portal_env(database_url: str, redis_url: str, tmp_path_factory: pytest.TempP
 
 
 def subprocess_env(portal_env: dict[str, str], **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    # Nothing of the developer's own environment may point a test at real services or another database.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "REDIS_URL", "ZOHO_", "XERO_", "SANDBOX_", "PUBLIC_URL"))}
     env.update(portal_env)
     env.update(extra)
     env["PYTHONPATH"] = str(PROJECT_ROOT)

@@ -12,7 +12,7 @@ import pytest
 
 from portal.config import PROJECT_ROOT
 from portal.sandbox.client import SandboxControl
-from tests.conftest import free_port, subprocess_env, wait_for_port
+from tests.conftest import subprocess_env, wait_for_port
 
 
 class SandboxServer:
@@ -26,9 +26,10 @@ class SandboxServer:
 
 
 @pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory, portal_env: dict[str, str]) -> Iterator[SandboxServer]:
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory, portal_env: dict[str, str],
+                   sandbox_port: int) -> Iterator[SandboxServer]:
     workdir = tmp_path_factory.mktemp("sandbox")
-    port = free_port()
+    port = sandbox_port
     log_path = workdir / "sandbox.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

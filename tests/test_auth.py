@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from tests.conftest import csrf_token, post_form, sign_in
 from tests.factories import DEFAULT_PASSWORD
@@ -95,10 +96,9 @@ def test_change_password_signs_out_other_sessions(app, acme_admin):
     mine, other = app.test_client(), app.test_client()
     sign_in(mine, acme_admin)
     sign_in(other, acme_admin)
-    response = post_form(mine, "/account/password", {"current_password": DEFAULT_PASSWORD,
-                                                     "password": "a new long password",
-                                                     "confirm": "a new long password"},
-                         page="/account/")
+    new_password = {"current_password": DEFAULT_PASSWORD, "password": "a new long password",
+                    "confirm": "a new long password"}
+    response = post_form(mine, "/account/password", new_password, page="/account/")
     assert response.status_code == 302
     assert mine.get("/").status_code == 200
     assert other.get("/").status_code == 302
@@ -120,7 +120,7 @@ def test_forgotten_password_is_reset_by_emailed_link_once(client, acme_admin, ou
     assert response.status_code == 302
     assert len(outbox) == 1 and outbox[0].to == [acme_admin.email]
     link = re.search(r"http://\S+/reset-password/\S+", outbox[0].body).group(0)
-    path = link.split("localhost", 1)[-1]
+    path = urlsplit(link).path
     response = post_form(client, path, {"password": "brand new password", "confirm": "brand new password"},
                          page=path)
     assert response.status_code == 302
@@ -168,3 +168,54 @@ def test_session_cookie_is_httponly_and_samesite(client, acme_admin):
 def test_passwords_are_stored_with_a_modern_kdf(acme_admin):
     assert acme_admin.password_hash.startswith("scrypt:")
     assert DEFAULT_PASSWORD not in acme_admin.password_hash
+
+
+def test_reset_links_ignore_a_forged_host_header(client, acme_admin, outbox):
+    forged = "http://evil.example/forgot-password"
+    client.post(forged, data={"email": acme_admin.email, "csrf_token": csrf_token(client, forged)})
+    assert len(outbox) == 1
+    assert re.search(r"http://127\.0\.0\.1:5000/reset-password/\S+", outbox[0].body)
+    assert "evil.example" not in outbox[0].body
+
+
+def test_reset_mail_is_in_the_users_language(client, globex_owner, outbox):
+    post_form(client, "/forgot-password", {"email": globex_owner.email}, page="/forgot-password")
+    assert outbox[0].subject == "Passwort zurücksetzen"
+    assert outbox[0].body.startswith("Hallo Greta Owner,")
+
+
+def test_reset_mails_to_one_address_are_throttled(client, acme_admin, outbox):
+    statuses = [post_form(client, "/forgot-password", {"email": acme_admin.email}, page="/forgot-password")
+                .status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429]
+    assert len(outbox) == 3
+
+
+def test_keep_me_signed_in_survives_the_browser_session_until_sign_out(client, acme_admin):
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": acme_admin.email, "password": DEFAULT_PASSWORD,
+                                           "remember": "y", "csrf_token": token})
+    remember = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token="))
+    assert "HttpOnly" in remember and "SameSite=Lax" in remember
+    client.delete_cookie("session")  # the browser was closed
+    assert client.get("/").status_code == 200
+    post_form(client, "/logout")
+    client.delete_cookie("session")
+    assert client.get("/").status_code == 302
+
+
+def test_sign_out_forgets_the_tenant_support_staff_were_viewing(client, acme, support_agent, acme_admin):
+    sign_in(client, support_agent)
+    post_form(client, "/support/tenants/acme/view", page="/support/")
+    with client.session_transaction() as session:
+        assert "support_viewed_tenant_id" in session
+    post_form(client, "/logout")
+    with client.session_transaction() as session:
+        assert "support_viewed_tenant_id" not in session
+
+
+def test_signed_in_pages_are_not_kept_by_caches(client, acme_admin):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    sign_in(client, acme_admin)
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert client.get("/account/").headers["Cache-Control"] == "no-store"

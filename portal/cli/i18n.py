@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from babel.messages.frontend import CommandLineInterface
-from flask.cli import with_appcontext
 
 from portal.config import PROJECT_ROOT, SUPPORTED_LOCALES
 
-POT_FILE = PROJECT_ROOT / "translations" / "messages.pot"
 TRANSLATIONS = PROJECT_ROOT / "translations"
+POT_FILE = TRANSLATIONS / "messages.pot"
+TRANSLATED_LOCALES = tuple(locale for locale in SUPPORTED_LOCALES if locale != "en")
+
+
+def catalog_path(locale: str) -> Path:
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
 
 
 def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
+
+
+def extract_to(pot_file: Path) -> None:
+    """Every translatable string of the portal (babel.cfg says where to look) into ``pot_file``."""
+    _pybabel("extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+             "--project", "Zoxero", "-o", str(pot_file), str(PROJECT_ROOT))
 
 
 @click.group()
@@ -24,21 +36,17 @@ def i18n() -> None:
 @i18n.command()
 def extract() -> None:
     """Extract every translatable string into translations/messages.pot."""
-    _pybabel("extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
-             "-o", str(POT_FILE), str(PROJECT_ROOT))
+    extract_to(POT_FILE)
 
 
 @i18n.command()
-@with_appcontext
 def update() -> None:
     """Extract, then merge new strings into every catalog (French and German must then be translated)."""
-    extract.callback()  # type: ignore[misc]
-    for locale in SUPPORTED_LOCALES:
-        if locale == "en":
-            continue
-        po = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-        if po.exists():
-            _pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", locale, "--no-fuzzy-matching")
+    extract_to(POT_FILE)
+    for locale in TRANSLATED_LOCALES:
+        if catalog_path(locale).exists():
+            _pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", locale,
+                     "--no-fuzzy-matching", "--ignore-obsolete")
         else:
             _pybabel("init", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", locale)
 

@@ -8,9 +8,11 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
 from rq import Worker
 
-from portal.jobs.queues import enqueue, redis_connection
+from portal.extensions import redis_connection
+from portal.jobs.queues import enqueue
 
 PING_KEY = "portal:health:ping"
 SCHEDULER_HEARTBEAT_KEY = "portal:health:scheduler"
@@ -50,16 +52,16 @@ def background_health() -> BackgroundHealth:
     connection = redis_connection()
     try:
         connection.ping()
-    except OSError:
-        return BackgroundHealth(False, 0, False, None, None)
-    except Exception:  # redis-py raises its own ConnectionError, not an OSError
+    except RedisError:
         return BackgroundHealth(False, 0, False, None, None)
     raw_ping = connection.get(PING_KEY)
     heartbeat_at = connection.get(WORKER_HEARTBEAT_KEY)
+    if isinstance(heartbeat_at, bytes):
+        heartbeat_at = heartbeat_at.decode()
     return BackgroundHealth(
         redis_ok=True,
         workers=len(Worker.all(connection=connection)),
         scheduler_alive=bool(connection.exists(SCHEDULER_HEARTBEAT_KEY)),
         last_ping=json.loads(raw_ping) if raw_ping else None,
-        last_scheduled_heartbeat=heartbeat_at.decode() if heartbeat_at else None,
+        last_scheduled_heartbeat=heartbeat_at or None,
     )

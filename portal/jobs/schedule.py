@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from rq_scheduler import Scheduler
 
@@ -37,7 +37,7 @@ def reconcile(scheduler: Scheduler, definitions: list[PeriodicJob] | None = None
             job.delete()
         else:
             wanted.pop(job.id)
-    start = datetime.now(UTC) + timedelta(seconds=5)
+    start = datetime.now(UTC)
     for definition in wanted.values():
         log.info("scheduling periodic job %s every %ss", definition.id, definition.interval_seconds)
         scheduler.schedule(

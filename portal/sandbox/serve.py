@@ -12,8 +12,8 @@ from portal.sandbox.core.server import create_sandbox_app
 
 
 class _SandboxServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, app: Any, options: dict[str, Any]) -> None:
-        self.application = app
+    def __init__(self, db_path: Path, options: dict[str, Any]) -> None:
+        self.db_path = db_path
         self.options = options
         super().__init__()
 
@@ -22,11 +22,12 @@ class _SandboxServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self.application
+        # Built in the worker, after gunicorn forks: the delivery threads must run in the process that serves
+        # the requests (threads do not survive a fork), with the clock that the control API moves.
+        return create_sandbox_app(self.db_path)
 
 
 def serve(host: str, port: int, db_path: Path, threads: int = 32, access_log: bool = False) -> None:
-    app = create_sandbox_app(db_path)
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": 1,
@@ -40,4 +41,4 @@ def serve(host: str, port: int, db_path: Path, threads: int = 32, access_log: bo
         "errorlog": "-",
         "loglevel": "warning",
     }
-    _SandboxServer(app, options).run()
+    _SandboxServer(db_path, options).run()

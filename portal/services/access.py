@@ -6,7 +6,7 @@ the session), read-only; a global guard in portal.web refuses their writes.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import abort, session
 from flask_login import current_user
@@ -46,7 +46,7 @@ def get_scoped_or_404(model: type[T], object_id: Any) -> T:
     obj = db.session.scalar(scoped(select(model), model).where(model.id == object_id))  # type: ignore[attr-defined]
     if obj is None:
         abort(404)
-    return obj
+    return cast(T, obj)
 
 
 def get_user_for_user(user_id: int) -> User:

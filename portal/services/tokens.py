@@ -34,7 +34,7 @@ LOCK_WAIT_SECONDS = 45
 class Refresher(Protocol):
     """Exchanges a refresh token at the connection's token endpoint. Raises AuthRevoked when the grant is gone."""
 
-    def __call__(self, connection: Connection, refresh_token: str) -> TokenGrant: ...
+    def __call__(self, connection: Connection, refresh_token: str, /) -> TokenGrant: ...
 
 
 def store_grant(connection: Connection, grant: TokenGrant, cipher: TokenCipher, now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -46,6 +46,7 @@ def register_web(app: Flask) -> None:
 
     app.before_request(_refuse_support_writes)
     app.before_request(_log_support_views)
+    app.after_request(_no_caching_of_private_pages)
     app.context_processor(_template_context)
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
@@ -68,6 +69,14 @@ def _refuse_support_writes() -> None:
         return
     if current_user.is_support and request.endpoint not in SUPPORT_ALLOWED_WRITES:
         abort(403)
+
+
+def _no_caching_of_private_pages(response: Response) -> Response:
+    # A signed-in page holds a tenant's data: neither a shared proxy nor the browser's history may keep it
+    # (the Back button after signing out on a shared computer).
+    if current_user.is_authenticated and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _log_support_views() -> None:
@@ -112,7 +121,7 @@ ERROR_HINTS = {
     403: lambda: _("Ask an owner of your account if you need access."),
     404: lambda: _("The address may be mistyped, or the item was removed."),
     429: lambda: _("Please wait a minute before you try again."),
-    500: lambda: _("We have been notified. Please try again in a moment."),
+    500: lambda: _("The error has been logged. Please try again in a moment."),
 }
 
 

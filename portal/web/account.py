@@ -6,9 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.config import SUPPORTED_LOCALES
@@ -16,15 +18,18 @@ from portal.i18n import LANGUAGE_NAMES
 from portal.models import Role
 from portal.services import accounts
 from portal.services.access import current_tenant, get_invitation_for_user, get_user_for_user
-from portal.services.mail import send_mail
+from portal.services.mail import public_url_for, send_mail
 from portal.services.support import support_accesses
-from portal.web.helpers import owner_required
+from portal.web.helpers import local_url_or, owner_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+LANGUAGE_CHOICES = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+
+
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
 class ChangePasswordForm(FlaskForm):
@@ -39,18 +44,12 @@ class ChangePasswordForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
-    role = SelectField(_l("Role"), choices=[(Role.ADMIN.value, _l("Admin")), (Role.OWNER.value, _l("Owner"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice(Role.ADMIN.value, _l("Admin")),
+                                            SelectChoice(Role.OWNER.value, _l("Owner"))])
 
 
 class TenantLanguageForm(FlaskForm):
-    default_locale = SelectField(
-        _l("Default language"), choices=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
-    )
-
-
-def _back(default: str) -> str:
-    target = request.form.get("next") or request.referrer or default
-    return target if target.startswith("/") or target.startswith(request.host_url) else default
+    default_locale = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES)
 
 
 @bp.post("/language")
@@ -60,8 +59,9 @@ def update_language() -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     accounts.set_user_locale(current_user, form.locale.data or "en")
+    refresh()  # this request may have picked its locale already: the confirmation speaks the new one
     flash(_("Language updated."), "success")
-    return redirect(_back(url_for("dashboard.home")))
+    return redirect(local_url_or(request.form.get("next") or request.referrer, url_for("dashboard.home")))
 
 
 @bp.route("/", methods=["GET"])
@@ -117,12 +117,14 @@ def invite() -> ResponseReturnValue:
         else:
             send_mail(
                 issued.invitation.email,
-                _("You are invited to %(tenant)s", tenant=tenant.name),
+                _l("You are invited to %(tenant)s", tenant=tenant.name),
                 "invitation",
+                # The invitee has no account yet, so no language of their own: the tenant's is the best guess.
+                locale=tenant.default_locale,
                 tenant=tenant,
                 inviter=current_user,
                 role=issued.invitation.role,
-                link=url_for("auth.accept_invitation", token=issued.token, _external=True),
+                link=public_url_for("auth.accept_invitation", token=issued.token),
             )
             flash(_("Invitation sent to %(email)s.", email=issued.invitation.email), "success")
             return redirect(url_for("account.team"))

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.extensions import limiter
+from portal.models import User
 from portal.services import accounts
-from portal.services.mail import send_mail
+from portal.services.mail import locale_for_recipient, public_url_for, send_mail
+from portal.web.helpers import local_url_or
 
 bp = Blueprint("auth", __name__)
 
@@ -43,8 +46,11 @@ class AcceptInvitationForm(NewPasswordForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
-def _login_email_key() -> str:
-    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+def _email_key(purpose: str) -> Callable[[], str]:
+    def key() -> str:
+        return f"{purpose}:" + accounts.normalize_email(request.form.get("email", ""))
+
+    return key
 
 
 def _failed_sign_in(response: object) -> bool:
@@ -52,16 +58,16 @@ def _failed_sign_in(response: object) -> bool:
     return getattr(response, "status_code", 0) != 302
 
 
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("dashboard.home")
+def _start_session(user: User, remember: bool = False) -> None:
+    # A sign-in starts from an empty session: nothing of the previous visitor's (the tenant a support agent
+    # was viewing, unread messages) carries over to the next person on this browser.
+    session.clear()
+    login_user(user, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", key_func=_login_email_key, methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit("5 per 15 minutes", key_func=_email_key("login-account"), methods=["POST"],
+               deduct_when=_failed_sign_in)
 @limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed_sign_in)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -70,8 +76,8 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
-            return redirect(_safe_next(request.args.get("next")))
+            _start_session(user, remember=bool(form.remember.data))
+            return redirect(local_url_or(request.args.get("next"), url_for("dashboard.home")))
         form.password.errors.append(_("The email or password is not correct."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -80,13 +86,16 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    logout_user()
+    session.clear()
+    logout_user()  # after clear(): it leaves the note that tells Flask-Login to delete the remember-me cookie
+    refresh()  # the sign-in page that shows this message speaks the browser's language, and so does the message
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=_email_key("password-reset"), methods=["POST"])
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -95,10 +104,11 @@ def forgot_password() -> ResponseReturnValue:
             token = accounts.make_password_reset_token(user)
             send_mail(
                 user.email,
-                _("Reset your password"),
+                _l("Reset your password"),
                 "password_reset",
+                locale=locale_for_recipient(user),
                 user=user,
-                link=url_for("auth.reset_password", token=token, _external=True),
+                link=public_url_for("auth.reset_password", token=token),
             )
         # The same answer whether or not the address has an account, so it cannot be probed.
         flash(_("If an account uses that address, we have sent it a link to choose a new password."), "info")
@@ -136,7 +146,7 @@ def accept_invitation(token: str) -> ResponseReturnValue:
         except accounts.AccountError as error:
             form.password.errors.append(str(error))
         else:
-            login_user(user)
+            _start_session(user)
             flash(_("Welcome to %(tenant)s.", tenant=invitation.tenant.name), "success")
             return redirect(url_for("dashboard.home"))
     return render_template(

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from portal.models import ConnectionStatus, Side
@@ -27,7 +28,8 @@ class ChooseOrganisationForm(FlaskForm):
 class DailyLimitForm(FlaskForm):
     daily_call_limit = SelectField(
         _l("Xero plan"),
-        choices=[("5000", _l("Core and above: 5,000 calls a day")), ("1000", _l("Starter: 1,000 calls a day"))],
+        choices=[SelectChoice("5000", _l("Core and above: 5,000 calls a day")),
+                 SelectChoice("1000", _l("Starter: 1,000 calls a day"))],
     )
 
 
@@ -86,7 +88,9 @@ def choose_organisation() -> ResponseReturnValue:
     if connection.status != ConnectionStatus.CHOOSING.value:
         return redirect(url_for("connections.index"))
     form = ChooseOrganisationForm()
-    form.organisation.choices = [(o["tenantId"], o["tenantName"]) for o in connection.pending_organisations or []]
+    form.organisation.choices = [
+        SelectChoice(o["tenantId"], o["tenantName"]) for o in connection.pending_organisations or []
+    ]
     if form.validate_on_submit():
         try:
             connection = connections.choose_xero_organisation(tenant, current_user, form.organisation.data or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -27,6 +28,17 @@ def render_page_or_fragment(
     if trigger:
         response.headers["HX-Trigger"] = trigger
     return response
+
+
+def local_url_or(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: redirects never leave the portal."""
+    if target and target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url):]
+    # Browsers take "//host" for another site, read a backslash as a slash, and drop tabs and newlines.
+    if not target or not target.isprintable() or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
 
 
 def owner_required(view: F) -> F:

@@ -1,8 +1,14 @@
-// Behaviour our CSP allows no inline script for: the language menu submits on change, SortableJS
-// lists post their new order through htmx (as htmx's own sortable example does), forms that take effect only
-// when saved say so while they hold unsaved changes, and the mapping editor pairs fields by drag and drop.
+// Behaviour our CSP allows no inline script for: confirmations, the language menu submitting on change, SortableJS
+// lists posting their new order through htmx (as htmx's own sortable example does), forms that take effect only
+// when saved saying so while they hold unsaved changes, and the mapping editor pairing fields by drag and drop.
 (function () {
   "use strict";
+
+  // A destructive form asks first: <form data-confirm="Remove ...?">.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
 
   document.addEventListener("change", function (event) {
     var select = event.target.closest(".language-menu select");

@@ -83,13 +83,15 @@ class Outbox:
     def set_policy(self, side: str, policy: RetryPolicy) -> None:
         self.policies[side] = policy
 
-    def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str]) -> int:
+    def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str],
+                delay_seconds: float = 0.0) -> int:
+        """Queue a delivery, sent as soon as possible or ``delay_seconds`` (sandbox clock) from now."""
         now = self.clock.now()
         with self.store.transaction() as connection:
             cursor = connection.execute(
                 "INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (side, kind, url, json.dumps(headers), body, now, now),
+                (side, kind, url, json.dumps(headers), body, now + max(0.0, delay_seconds), now),
             )
         self._wake.set()
         return int(cursor.lastrowid or 0)

@@ -69,8 +69,8 @@ for _name, _transform in TRANSFORMS.items():
             _l("Option"), choices=[SelectChoice(choice) for choice in _transform.arg_choices], validate_choice=False))
 
 
-def _pair(slug: str) -> mapping_service.PairInfo:
-    info = mapping_service.pair_info(slug)
+def _pair(pair: str) -> mapping_service.PairInfo:
+    info = mapping_service.pair_info(pair)
     if info is None:
         abort(404)
     return info
@@ -140,7 +140,7 @@ def _answer(info: mapping_service.PairInfo, *, status: int = 200, error: str | N
     if status == 200 and not is_htmx():
         if notice:
             flash(notice, notice_level)
-        return redirect(url_for("mapping.editor", slug=info.slug), code=303)
+        return redirect(url_for("mapping.editor", pair=info.slug), code=303)
     context = _editor_context(info, add_form)
     return render_page_or_fragment("mapping/page.html", "mapping/_editor.html", status=status, trigger=trigger,
                                    error=error, error_field=error_field, error_place=error_place, notice=notice,
@@ -166,15 +166,16 @@ def _step(info: mapping_service.PairInfo, step: Any, notice: str | None = None,
 @bp.get("/")
 @tenant_page
 def index() -> ResponseReturnValue:
+    """The editor of the customer pair of the tenant's choice: where a new tenant starts."""
     customer_module = mapping_service.customer_module(current_tenant())
     first = next(info for info in mapping_service.PAIRS if info.used_with(customer_module))
-    return redirect(url_for("mapping.editor", slug=first.slug))
+    return editor(first.slug)
 
 
-@bp.get("/<slug>")
+@bp.get("/<pair>")
 @tenant_page
-def editor(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def editor(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     return render_page_or_fragment("mapping/page.html", "mapping/_editor.html", error=None, error_field=None,
                                    error_place="top", notice=None, notice_level="success", **_editor_context(info))
 
@@ -182,10 +183,10 @@ def editor(slug: str) -> ResponseReturnValue:
 # --- steps -----------------------------------------------------------------------------------------------------
 
 
-@bp.post("/<slug>/add")
+@bp.post("/<pair>/add")
 @tenant_page
-def add(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def add(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     form = AddPairForm()
     if not form.validate():
         return _answer(info, status=422, error=_("Some of the values were not valid."), error_place="add",
@@ -202,19 +203,19 @@ def _target() -> str:
     return key
 
 
-@bp.post("/<slug>/remove")
+@bp.post("/<pair>/remove")
 @tenant_page
-def remove(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def remove(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     key = _target()
     return _step(info, lambda: mapping_service.remove_rule(current_tenant(), current_user, info, key),
                  notice=_("Pair removed."))
 
 
-@bp.post("/<slug>/move")
+@bp.post("/<pair>/move")
 @tenant_page
-def move(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def move(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     key = _target()
     offset = {"up": -1, "down": 1}.get(request.values.get("to", ""))
     if offset is None:
@@ -222,43 +223,43 @@ def move(slug: str) -> ResponseReturnValue:
     return _step(info, lambda: mapping_service.move_rule(current_tenant(), current_user, info, key, offset))
 
 
-@bp.post("/<slug>/arrow")
+@bp.post("/<pair>/arrow")
 @tenant_page
-def arrow(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def arrow(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     key = _target()
     return _step(info, lambda: mapping_service.set_arrow(current_tenant(), current_user, info, key,
                                                          request.values.get("arrow", "")))
 
 
-@bp.post("/<slug>/order")
+@bp.post("/<pair>/order")
 @tenant_page
-def order(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def order(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     keys = request.form.getlist("rule")
     return _step(info, lambda: mapping_service.reorder(current_tenant(), current_user, info, keys))
 
 
-@bp.post("/<slug>/reset")
+@bp.post("/<pair>/reset")
 @tenant_page
-def reset(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def reset(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     return _step(info, lambda: mapping_service.reset_to_default(current_tenant(), current_user, info),
                  notice=_("The default mapping is back in the editor. Save it to use it."))
 
 
-@bp.post("/<slug>/discard")
+@bp.post("/<pair>/discard")
 @tenant_page
-def discard(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def discard(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     return _step(info, lambda: mapping_service.discard(current_tenant(), info),
                  notice=_("Your changes were discarded."))
 
 
-@bp.post("/<slug>/save")
+@bp.post("/<pair>/save")
 @tenant_page
-def save(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def save(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     tenant = current_tenant()
     try:
         saved = mapping_service.save(tenant, current_user, info)
@@ -272,7 +273,7 @@ def save(slug: str) -> ResponseReturnValue:
 @bp.post("/refresh")
 @tenant_page
 def refresh() -> ResponseReturnValue:
-    info = _pair(request.form.get("slug", ""))
+    info = _pair(request.form.get("pair", ""))
     errors = metadata.refresh(current_tenant())
     if errors:
         return _answer(info, notice=_("Some of it could not be read again: %(errors)s", errors="; ".join(errors)),
@@ -312,10 +313,10 @@ def _rule_or_404(mapping: PairMapping, key: str) -> Rule:
     return rule
 
 
-@bp.route("/<slug>/rule", methods=["GET", "POST"])
+@bp.route("/<pair>/rule", methods=["GET", "POST"])
 @tenant_page
-def rule_options(slug: str) -> ResponseReturnValue:
-    info = _pair(slug)
+def rule_options(pair: str) -> ResponseReturnValue:
+    info = _pair(pair)
     tenant = current_tenant()
     key = request.values.get("rule", "")
     mapping, _draft = mapping_service.working_mapping(tenant, info)
@@ -369,10 +370,10 @@ def _render_rule(info: mapping_service.PairInfo, rule: Rule, form: RuleOptionsFo
 # --- versions --------------------------------------------------------------------------------------------------
 
 
-@bp.get("/<slug>/versions/<int:version_id>")
+@bp.get("/<pair>/versions/<int:version_id>")
 @tenant_page
-def version(slug: str, version_id: int) -> ResponseReturnValue:
-    info = _pair(slug)
+def version(pair: str, version_id: int) -> ResponseReturnValue:
+    info = _pair(pair)
     row = get_mapping_version_for_user(version_id)
     if row.pair != info.pair:
         abort(404)
@@ -387,10 +388,10 @@ def version(slug: str, version_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<slug>/versions/<int:version_id>/restore")
+@bp.post("/<pair>/versions/<int:version_id>/restore")
 @tenant_page
-def restore(slug: str, version_id: int) -> ResponseReturnValue:
-    info = _pair(slug)
+def restore(pair: str, version_id: int) -> ResponseReturnValue:
+    info = _pair(pair)
     row = get_mapping_version_for_user(version_id)
     if row.pair != info.pair:
         abort(404)

@@ -101,9 +101,10 @@ def test_without_a_connection_the_standard_fields_are_offered(client, acme_admin
     assert 'data-testid="zoho-field-Product_Code"' in page and "VAT_Number" not in page
 
 
-def test_mapping_redirects_to_the_customer_pair_of_the_tenants_choice(client, admin):
+def test_mapping_opens_on_the_customer_pair_of_the_tenants_choice(client, admin):
     response = client.get("/mapping/")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/mapping/{ACCOUNTS}")
+    assert response.status_code == 200 and "Zoho CRM Accounts" in text(response)
+    assert f'href="/mapping/{ACCOUNTS}" aria-current="page"' in text(response)
 
 
 def test_adding_a_custom_field_pair_goes_into_the_draft_not_into_syncs(client, admin):
@@ -318,7 +319,7 @@ def test_refresh_reads_the_metadata_again(client, admin, remote):
     remote.custom_fields["Accounts"].append(defaults.ZOHO_FIELDS["Accounts"][0].__class__(
         "Region_Code", "text", label="Region Code", custom=True))
     response = client.post("/mapping/refresh", headers=HTMX,
-                           data={"csrf_token": csrf_token(client, f"/mapping/{ACCOUNTS}"), "slug": ACCOUNTS})
+                           data={"csrf_token": csrf_token(client, f"/mapping/{ACCOUNTS}"), "pair": ACCOUNTS})
     assert response.status_code == 200
     assert "Fields and settings were read again from Zoho CRM and Xero." in text(response)
     assert 'data-testid="zoho-field-Region_Code"' in text(response)
@@ -365,5 +366,5 @@ def test_support_staff_see_the_editor_read_only_and_every_post_is_refused(client
                                   data={"csrf_token": token, "target": "Account_Name|Name", "zoho": "Phone",
                                         "xero": "Name", "rule": "Account_Name|Name"})
             assert refused.status_code == 403, action
-    assert client.post("/mapping/refresh", data={"csrf_token": token, "slug": ACCOUNTS}).status_code == 403
+    assert client.post("/mapping/refresh", data={"csrf_token": token, "pair": ACCOUNTS}).status_code == 403
     assert versions(acme_admin.tenant, defaults.CUSTOMERS_FROM_ACCOUNTS) == [1]

@@ -136,10 +136,6 @@ def save(tenant: Tenant, user: User, settings: SyncSettings, base_revision: int)
 # --- what changed ----------------------------------------------------------------------------------------------
 
 
-def _on_off(value: bool) -> str:
-    return str(_("on") if value else _("off"))
-
-
 def _choice(labels: dict[Any, Any], value: Any) -> str:
     return str(labels.get(value, value)) if value not in ("", None) else str(_("(none)"))
 
@@ -149,22 +145,25 @@ def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
     changes: list[str] = []
     for direction in (Direction.ZOHO_TO_XERO, Direction.XERO_TO_ZOHO):
         if direction is Direction.XERO_TO_ZOHO and before.allow_xero_to_zoho != after.allow_xero_to_zoho:
-            changes.append(_("Allow sync from Xero to Zoho CRM: %(value)s", value=_on_off(after.allow_xero_to_zoho)))
+            changes.append(_("Sync from Xero to Zoho CRM is now allowed") if after.allow_xero_to_zoho
+                           else _("Sync from Xero to Zoho CRM is no longer allowed"))
         modules = list(dict.fromkeys([*ROWS[direction], *before_and_after_modules(before, after, direction)]))
         for module in modules:
             old, new = before.switches(direction, module), after.switches(direction, module)
             for switch in SWITCHES:
                 if getattr(old, switch) != getattr(new, switch):
-                    changes.append(_("%(direction)s, %(module)s: %(switch)s %(value)s",
-                                     direction=DIRECTION_LABELS[direction], module=module_label(direction, module),
-                                     switch=ACTION_LABELS[switch], value=_on_off(getattr(new, switch))))
+                    names = {"direction": DIRECTION_LABELS[direction], "module": module_label(direction, module),
+                             "switch": ACTION_LABELS[switch]}
+                    changes.append(_("%(direction)s, %(module)s: %(switch)s is now on", **names)
+                                   if getattr(new, switch) else
+                                   _("%(direction)s, %(module)s: %(switch)s is now off", **names))
         if direction is Direction.ZOHO_TO_XERO:
             if before.customer_module != after.customer_module:
                 changes.append(_("Xero customers come from Zoho %(module)s (before: %(old)s)",
                                  module=_choice(CUSTOMER_MODULE_LABELS, after.customer_module),
                                  old=_choice(CUSTOMER_MODULE_LABELS, before.customer_module)))
             if before.on_save != after.on_save:
-                changes.append(_("On-save sync: %(value)s", value=_on_off(after.on_save)))
+                changes.append(_("On-save sync is now on") if after.on_save else _("On-save sync is now off"))
     described: list[tuple[str, Any, dict[Any, Any] | None]] = [
         ("new_invoice_status", _l("Status of new invoices"), INVOICE_STATUS_LABELS),
         ("default_sales_account", _l("Default sales account"), {}),
@@ -179,7 +178,8 @@ def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
         if old_value == new_value:
             continue
         if labels is None:
-            changes.append(_("%(setting)s: %(value)s", setting=label, value=_on_off(new_value)))
+            changes.append(_("%(setting)s is now on", setting=label) if new_value
+                           else _("%(setting)s is now off", setting=label))
         else:
             changes.append(_("%(setting)s: %(value)s (before: %(old)s)", setting=label,
                              value=_choice(labels, new_value), old=_choice(labels, old_value)))

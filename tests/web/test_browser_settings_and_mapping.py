@@ -121,8 +121,8 @@ def test_the_configuration_says_it_has_unsaved_changes_saves_in_place_and_fixes_
     saved = page.get_by_test_id("saved")
     saved.wait_for()
     assert page.url == url  # saved by HTMX, no page load
-    assert "Zoho → Xero, Accounts: Sync on" in saved.inner_text()
-    assert "Zoho → Xero, Invoices: Sync on" in saved.inner_text()
+    assert "Zoho → Xero, Accounts: Sync is now on" in saved.inner_text()
+    assert "Zoho → Xero, Invoices: Sync is now on" in saved.inner_text()
     assert page.get_by_label("Sync Accounts").is_checked()
     assert notice.is_hidden()
     page.screenshot(path=artifacts_dir / "settings-saved.png", full_page=True)

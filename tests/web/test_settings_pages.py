@@ -82,9 +82,9 @@ def test_saving_with_htmx_stores_the_settings_and_lists_what_changed(client, acm
     page = text(response)
     assert "<html" not in page and "Configuration updated." in page
     changes = re.findall(r"<li>([^<]*)</li>", page)
-    assert changes == ["Zoho → Xero, Accounts: Sync on", "Zoho → Xero, Accounts: Delete on",
-                       "Zoho → Xero, Products: Sync on", "Zoho → Xero, Invoices: Sync on", "On-save sync: on",
-                       "Default sales account: 200 (before: (none))"]
+    assert changes == ["Zoho → Xero, Accounts: Sync is now on", "Zoho → Xero, Accounts: Delete is now on",
+                       "Zoho → Xero, Products: Sync is now on", "Zoho → Xero, Invoices: Sync is now on",
+                       "On-save sync is now on", "Default sales account: 200 (before: (none))"]
     settings = stored(acme_admin.tenant)
     assert settings.allows(Direction.ZOHO_TO_XERO, "Accounts", "delete")
     assert settings.allows(Direction.ZOHO_TO_XERO, "Invoices", "create")
@@ -99,7 +99,8 @@ def test_without_javascript_the_form_posts_and_the_page_comes_back_with_the_chan
     response = submit(client, Z2X_PAGE, open_form(client, Z2X_PAGE).tick("Products-enabled").untick("Products-update"))
     assert response.status_code == 303 and response.headers["Location"].endswith(Z2X_PAGE)
     page = text(client.get(Z2X_PAGE))
-    assert "Configuration updated: Zoho → Xero, Products: Sync on; Zoho → Xero, Products: Update off." in page
+    assert ("Configuration updated: Zoho → Xero, Products: Sync is now on; "
+            "Zoho → Xero, Products: Update is now off.") in page
     form = BrowserForm(page, "settings-form")
     assert form.get("Products-enabled") == "y" and form.get("Products-update") is None
     assert submit(client, Z2X_PAGE, form).status_code == 303
@@ -130,7 +131,7 @@ def test_the_one_click_fix_applies_and_saves(client, acme_admin):
     response = submit(client, Z2X_PAGE, form, htmx=True,
                       apply_fix="invoices_need_customers:zoho_to_xero.Invoices.enabled")
     assert response.status_code == 200, text(response)[:3000]
-    assert "<li>Zoho → Xero, Accounts: Sync on</li>" in text(response)
+    assert "<li>Zoho → Xero, Accounts: Sync is now on</li>" in text(response)
     settings = stored(acme_admin.tenant)
     assert settings.switches(Direction.ZOHO_TO_XERO, "Accounts").enabled
     assert settings.switches(Direction.ZOHO_TO_XERO, "Invoices").enabled
@@ -177,7 +178,7 @@ def test_the_xero_to_zoho_tab_keeps_the_other_tab_as_it_is(client, acme_admin):
     response = submit(client, X2Z_PAGE, form.set(conflict_policy="newest_wins"), htmx=True)
     assert response.status_code == 200, text(response)[:2000]
     page = text(response)
-    assert "<li>Allow sync from Xero to Zoho CRM: on</li>" in page
+    assert "<li>Sync from Xero to Zoho CRM is now allowed</li>" in page
     assert ("<li>When both sides changed the same field: The most recent change wins "
             "(before: Ask me: the record waits in the review queue)</li>") in page
     settings = stored(acme_admin.tenant)

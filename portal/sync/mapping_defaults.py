@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.sync.mapping import FieldType, PairMapping, Rule, rule
+from portal.sync.messages import N_
 from portal.sync.ports import FieldInfo
 
 CUSTOMERS_FROM_ACCOUNTS = "Accounts>Contacts"
@@ -46,7 +47,7 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
         # Xero: ContactNumber is an external key settable only through the API (FACTS.md §4 Contacts); the
         # Zoho id
         # there lets a crashed create be found again instead of duplicated.
-        rule("id", "ContactNumber", "->", label="Zoho record id", create_only=True),
+        rule("id", "ContactNumber", "->", label=N_("Zoho record id"), create_only=True),
         rule("Account_Number", "AccountNumber"),
         rule("Phone", "Phones[PhoneType=DEFAULT].PhoneNumber"),
         rule("Fax", "Phones[PhoneType=FAX].PhoneNumber"),
@@ -56,7 +57,7 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
     ],
     CUSTOMERS_FROM_CONTACTS: [
         rule(("First_Name", "Last_Name"), "Name", "->", transform="join"),
-        rule("id", "ContactNumber", "->", label="Zoho record id", create_only=True),
+        rule("id", "ContactNumber", "->", label=N_("Zoho record id"), create_only=True),
         rule("First_Name", "FirstName"),
         rule("Last_Name", "LastName"),
         rule("Email", "EmailAddress", family="email"),

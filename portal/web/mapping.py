@@ -32,19 +32,23 @@ from portal.models import Side
 from portal.services import connections, metadata
 from portal.services import mapping as mapping_service
 from portal.services.access import current_tenant, get_mapping_version_for_user
+from portal.services.settings import module_label
 from portal.sync.mapping import TRANSFORMS, TYPE_NAMES, Arrow, PairMapping, Rule, family_of_zoho
+from portal.sync.settings import Direction
 from portal.web.helpers import is_htmx, render_page_or_fragment, tenant_page
 
 bp = Blueprint("mapping", __name__, url_prefix="/mapping")
 
-ARROW_CHOICES = [SelectChoice(str(arrow), f"{mapping_service.ARROW_SYMBOLS[arrow]} {label}")
-                 for arrow, label in mapping_service.ARROW_LABELS.items()]
+def arrow_choices() -> list[SelectChoice]:
+    """→ ← ↔ with their names in the reader's language (built per request: the labels are translated)."""
+    return [SelectChoice(str(arrow), f"{mapping_service.ARROW_SYMBOLS[arrow]} {label}")
+            for arrow, label in mapping_service.ARROW_LABELS.items()]
 
 
 class AddPairForm(FlaskForm):
     # The engine decides what may be paired and says why not; the selects only offer the known fields.
     zoho = SelectField(_l("Zoho CRM field"), validate_choice=False)
-    arrow = SelectField(_l("Direction"), choices=ARROW_CHOICES, default=str(Arrow.BOTH), validate_choice=False)
+    arrow = SelectField(_l("Direction"), default=str(Arrow.BOTH), validate_choice=False)
     xero = SelectField(_l("Xero field"), validate_choice=False)
     fixed = StringField(_l("Fixed value"), validators=[Length(max=255)])
 
@@ -55,7 +59,7 @@ class ValuePairForm(Form):
 
 
 class RuleOptionsForm(FlaskForm):
-    arrow = RadioField(_l("Direction"), choices=ARROW_CHOICES, validate_choice=False)
+    arrow = RadioField(_l("Direction"), validate_choice=False)
     transform = SelectField(_l("Transform"), validate_choice=False)
     extra_zoho = SelectMultipleField(_l("Fields joined after it"), validate_choice=False)
     use_fixed = BooleanField(_l("Write a fixed value instead of the field's value"))
@@ -93,6 +97,7 @@ def _editor_context(info: mapping_service.PairInfo, add_form: AddPairForm | None
     if add_form is None:
         add_form = AddPairForm(formdata=None)
     add_form.zoho.choices, add_form.xero.choices = _field_choices(types)
+    add_form.arrow.choices = arrow_choices()
     zoho_mapped = {name.split(".")[0] for rule in mapping.rules for name in rule.zoho}
     xero_mapped = {rule.xero for rule in mapping.rules if rule.xero}
     latest = mapping_service.latest_version(tenant, info.pair)
@@ -102,6 +107,7 @@ def _editor_context(info: mapping_service.PairInfo, add_form: AddPairForm | None
         "pairs": [(pair, pair.used_with(customer_module)) for pair in mapping_service.PAIRS],
         "used": info.used_with(customer_module),
         "zoho_module": info.zoho_module_for(customer_module),
+        "zoho_module_label": module_label(Direction.ZOHO_TO_XERO, info.zoho_module_for(customer_module)),
         "mapping": mapping,
         "draft": draft,
         "behind": mapping_service.draft_is_behind(tenant, info, draft),
@@ -299,6 +305,7 @@ def _rule_form(rule: Rule, types: mapping_service.FieldTypes, formdata: Any = No
         data[f"arg_{rule.transform}"] = rule.transform_args[0]
     form = RuleOptionsForm(formdata=formdata, data=data) if formdata is not None else \
         RuleOptionsForm(formdata=None, data=data)
+    form.arrow.choices = arrow_choices()
     form.transform.choices = [SelectChoice("", _("None"))] + [SelectChoice(name, _(t.label))
                                                               for name, t in TRANSFORMS.items()]
     form.extra_zoho.choices = [SelectChoice(f.api_name) for f in types.zoho_fields.fields

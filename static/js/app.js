@@ -67,6 +67,8 @@
       if (row) { row.classList.toggle("module-off", !target.checked); }
     }
     if (target.name === "allow_xero_to_zoho") {
+      var master = target.closest(".master-switch");
+      if (master) { master.classList.toggle("is-off", !target.checked); }
       form.querySelectorAll("[data-dims-when-off]").forEach(function (section) {
         section.classList.toggle("all-off", !target.checked);
       });

@@ -103,6 +103,8 @@ def test_a_refused_pair_shows_the_reason_in_place_and_the_keyboard_form_adds_one
 def test_the_configuration_says_it_has_unsaved_changes_saves_in_place_and_fixes_nonsense(page, acme_admin,
                                                                                        artifacts_dir):
     browser_sign_in(page, acme_admin)
+    # Tall enough for the whole form: the sticky "Update configuration" bar then sits at its end in screenshots.
+    page.set_viewport_size({"width": 1280, "height": 1800})
     page.goto("/settings/zoho-to-xero")
     notice = page.locator("[data-unsaved-notice]")
     assert notice.is_hidden()

@@ -147,7 +147,7 @@ def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
         if direction is Direction.XERO_TO_ZOHO and before.allow_xero_to_zoho != after.allow_xero_to_zoho:
             changes.append(_("Sync from Xero to Zoho CRM is now allowed") if after.allow_xero_to_zoho
                            else _("Sync from Xero to Zoho CRM is no longer allowed"))
-        modules = list(dict.fromkeys([*ROWS[direction], *before_and_after_modules(before, after, direction)]))
+        modules = list(dict.fromkeys([*ROWS[direction], *_modules_in(before, after, direction)]))
         for module in modules:
             old, new = before.switches(direction, module), after.switches(direction, module)
             for switch in SWITCHES:
@@ -186,7 +186,7 @@ def describe_changes(before: SyncSettings, after: SyncSettings) -> list[str]:
     return changes
 
 
-def before_and_after_modules(before: SyncSettings, after: SyncSettings, direction: Direction) -> Iterable[str]:
+def _modules_in(before: SyncSettings, after: SyncSettings, direction: Direction) -> Iterable[str]:
     table_name = "zoho_to_xero" if direction is Direction.ZOHO_TO_XERO else "xero_to_zoho"
     return [*getattr(before, table_name), *getattr(after, table_name)]
 

@@ -7,6 +7,7 @@ and submits the same forms the keyboard uses (static/js/app.js).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -28,7 +29,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from portal.models import Side
 from portal.services import connections, metadata
 from portal.services import mapping as mapping_service
 from portal.services.access import current_tenant, get_mapping_version_for_user
@@ -38,6 +38,7 @@ from portal.sync.settings import Direction
 from portal.web.helpers import is_htmx, render_page_or_fragment, tenant_page
 
 bp = Blueprint("mapping", __name__, url_prefix="/mapping")
+
 
 def arrow_choices() -> list[SelectChoice]:
     """→ ← ↔ with their names in the reader's language (built per request: the labels are translated)."""
@@ -125,7 +126,6 @@ def _editor_context(info: mapping_service.PairInfo, add_form: AddPairForm | None
         "arrow_symbols": mapping_service.ARROW_SYMBOLS,
         "arrow_labels": mapping_service.ARROW_LABELS,
         "read_only": not current_user.can_manage_tenant,
-        "xero_connected": connections.connection_for(tenant, Side.XERO).is_connected,
         "metadata_refreshed": metadata.last_refreshed(tenant),
         "metadata_hours": max(1, round(connections.settings().metadata_cache_ttl_seconds / 3600)),
         "type_name": _type_name,
@@ -153,7 +153,7 @@ def _answer(info: mapping_service.PairInfo, *, status: int = 200, error: str | N
                                    notice_level=notice_level, **context)
 
 
-def _step(info: mapping_service.PairInfo, step: Any, notice: str | None = None,
+def _step(info: mapping_service.PairInfo, step: Callable[[], object], notice: str | None = None,
           add_form: AddPairForm | None = None) -> ResponseReturnValue:
     try:
         step()
@@ -303,8 +303,7 @@ def _rule_form(rule: Rule, types: mapping_service.FieldTypes, formdata: Any = No
     }
     if rule.transform and rule.transform_args:
         data[f"arg_{rule.transform}"] = rule.transform_args[0]
-    form = RuleOptionsForm(formdata=formdata, data=data) if formdata is not None else \
-        RuleOptionsForm(formdata=None, data=data)
+    form = RuleOptionsForm(formdata=formdata, data=data)
     form.arrow.choices = arrow_choices()
     form.transform.choices = [SelectChoice("", _("None"))] + [SelectChoice(name, _(t.label))
                                                               for name, t in TRANSFORMS.items()]

@@ -57,6 +57,7 @@ class SandboxControl:
         self.zoho = SandboxSideControl(self._session, self.base_url, "zoho")
 
     def reset(self) -> None:
+        # The clock first: each side dates its restored demo records by the sandbox clock.
+        self.xero.clock(reset=True)
         self.xero.reset()
         self.zoho.reset()
-        self.xero.clock(reset=True)

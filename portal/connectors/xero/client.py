@@ -65,6 +65,11 @@ class XeroClient(ApiClient):
             errors = _validation_errors(body)
             return Invalid(errors[0].message if errors else message, errors, status=status, payload=body)
         if status == 401:
+            # Xero: a token without the scope a call needs is a 401 too (AuthorizationUnsuccessful with an
+            # insufficient_scope challenge); refreshing cannot cure that, only a new consent can.
+            challenge = response.headers.get("WWW-Authenticate", "")
+            if "insufficient_scope" in challenge or message == "AuthorizationUnsuccessful":
+                return AuthRevoked(message, status=status, code="insufficient_scope")
             return AuthExpired(message, status=status)
         if status == 403:
             # Xero: a tenant the token is no longer connected to, or a missing scope; either way, reconnect.

@@ -24,7 +24,7 @@ DEFAULT_SCOPES = (
     "openid", "profile", "email", "offline_access",
     "accounting.contacts", "accounting.settings", "accounting.invoices", "accounting.payments",
     "accounting.reports.profitandloss.read", "accounting.reports.banksummary.read",
-    "accounting.reports.agedreceivablesbycontact.read",
+    "accounting.reports.aged.read",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,15 +85,19 @@ class Outbox:
         self.policies[side] = policy
 
     def enqueue(self, side: str, kind: str, url: str, body: bytes, headers: dict[str, str],
-                delay_seconds: float = 0.0) -> int:
-        """Queue a delivery, sent as soon as possible or ``delay_seconds`` (sandbox clock) from now."""
+                delay_seconds: float = 0.0, connection: sqlite3.Connection | None = None) -> int:
+        """Queue a delivery, sent as soon as possible or ``delay_seconds`` (sandbox clock) from now. Pass the
+        ``connection`` of a transaction in progress to make the delivery part of it (e.g. taking events off a
+        side's own queue and queueing their batch happen together or not at all)."""
         now = self.clock.now()
-        with self.store.transaction() as connection:
-            cursor = connection.execute(
-                "INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (side, kind, url, json.dumps(headers), body, now + max(0.0, delay_seconds), now),
-            )
+        sql = ("INSERT INTO core_delivery (side, kind, url, headers, body, next_attempt_at, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        values = (side, kind, url, json.dumps(headers), body, now + max(0.0, delay_seconds), now)
+        if connection is not None:
+            cursor = connection.execute(sql, values)
+        else:
+            with self.store.transaction() as own:
+                cursor = own.execute(sql, values)
         self._wake.set()
         return int(cursor.lastrowid or 0)
 

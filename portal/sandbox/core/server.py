@@ -64,6 +64,8 @@ def create_sandbox_app(
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.secret_key = "sandbox-only-secret"  # noqa: S105 - signs the sandbox's own consent-page sessions
+    # Cookies ignore the port: on 127.0.0.1 the portal's "session" cookie would be overwritten by the sandbox's.
+    app.config["SESSION_COOKIE_NAME"] = "sandbox_session"
     store = Store(db_path)
     clock = SandboxClock(store)
     outbox = Outbox(store, clock)

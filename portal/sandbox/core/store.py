@@ -30,6 +30,9 @@ class Store:
         self._local = threading.local()
         self._schemas: list[str] = [CORE_SCHEMA]
         self._write_lock = threading.RLock()
+        # Bumped after every committed write transaction of this process (the sandbox serves from one process):
+        # a side may cache what it read and trust it while the generation stays the same.
+        self.generation = 0
         self._apply_schema(CORE_SCHEMA)
 
     def register_schema(self, ddl: str) -> None:
@@ -66,6 +69,7 @@ class Store:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+            self.generation += 1
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.connection.execute(sql, params).fetchall()

@@ -90,6 +90,18 @@ ARROW_LABELS = {
 ARROW_SYMBOLS = {Arrow.TO_XERO: "→", Arrow.TO_ZOHO: "←", Arrow.BOTH: "↔"}
 LOCKED_KINDS = ("ref", "lines")
 
+# The values Xero's own picklists take (FACTS.md §4, OAS enums), offered when mapping picklist values.
+XERO_PICKLISTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Contacts", "ContactStatus"): ("ACTIVE", "ARCHIVED", "GDPRREQUEST"),
+    ("Invoices", "Status"): ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"),
+    ("Payments", "Status"): ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"),
+    ("Payments", "$PaymentStatus"): ("Paid", "PartiallyPaid", "Overdue", "Unpaid"),
+    ("Accounts", "Type"): tuple(dict.fromkeys(
+        value for rule in defaults.DEFAULT_RULES[defaults.CHART] for value in (rule.values or {}).values())),
+    ("Accounts", "Status"): ("ACTIVE", "ARCHIVED"),
+}
+XERO_CURRENCY_FIELDS = ("CurrencyCode", "DefaultCurrency")
+
 
 class MappingRefused(Exception):
     """A step the engine refuses; ``message`` is translated, for the page to show in place."""
@@ -169,6 +181,13 @@ def field_types(tenant: Tenant, info: PairInfo) -> FieldTypes:
     zoho = {f.api_name: FieldType(family_of_zoho(f.data_type), f.read_only, f.max_length, f.picklist_values)
             for f in fields.fields}
     return FieldTypes(zoho, defaults.XERO_FIELDS.get(info.xero_module, {}), fields)
+
+
+def xero_values(tenant: Tenant, info: PairInfo, xero_field: str) -> tuple[str, ...]:
+    """The values a Xero picklist field takes: its enumeration, or the organisation's currencies."""
+    if xero_field in XERO_CURRENCY_FIELDS:
+        return metadata.xero_currency_codes(tenant) or ()
+    return XERO_PICKLISTS.get((info.xero_module, xero_field), ())
 
 
 def rule_token(rule: Rule) -> str:
@@ -440,6 +459,11 @@ def update_options(tenant: Tenant, user: User, info: PairInfo, key: str, options
                 raise MappingRefused(_("A fixed value goes one way: choose Zoho to Xero or Xero to Zoho."), "arrow")
             fixed = options.fixed.strip()
         values = {k.strip(): v.strip() for k, v in (options.values or {}).items() if k.strip() and v.strip()}
+        known = xero_values(tenant, info, rule.xero) if rule.xero else ()
+        unknown = sorted({v for v in values.values() if known and v not in known})
+        if unknown:
+            raise MappingRefused(_("%(values)s is not a value Xero takes for %(field)s.", values=", ".join(unknown),
+                                   field=rule.xero), "values")
         return replace(rule, arrow=arrow, transform=transform, transform_args=args, zoho=zoho, fixed=fixed,
                        values=values or None)
 

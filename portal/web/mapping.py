@@ -370,6 +370,7 @@ def _render_rule(info: mapping_service.PairInfo, rule: Rule, form: RuleOptionsFo
         token=mapping_service.rule_token(rule), locked=mapping_service.is_locked(rule), picklist=picklist,
         transforms=TRANSFORMS, error=error, error_field=error_field, read_only=not current_user.can_manage_tenant,
         arrow_symbols=mapping_service.ARROW_SYMBOLS,
+        xero_values=mapping_service.xero_values(current_tenant(), info, rule.xero) if rule.xero else (),
     )
 
 

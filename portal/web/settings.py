@@ -77,6 +77,8 @@ def _form_class(tenant: Tenant, direction: Direction, stored: SyncSettings) -> t
         attrs["tax_treatment"] = SelectField(
             _l("Tax on invoice lines"), choices=_choices(settings_service.TAX_TREATMENT_LABELS))
         attrs["allow_voiding"] = BooleanField(_l("Void invoices that can no longer be deleted"))
+        organisation = metadata.xero(tenant, "organisation")
+        offered["organisation"] = organisation.value if organisation is not None else None
         accounts = metadata.sales_accounts(tenant)
         offered["accounts"] = accounts is not None
         if accounts is not None:

@@ -215,6 +215,18 @@ def test_picklist_values_map_value_by_value(client, admin):
     assert 'data-testid="rule-error"' in text(refused) and "HX-Retarget" not in refused.headers
 
 
+def test_xero_values_are_offered_and_others_refused(client, admin):
+    add(client, ACCOUNTS, "Customer_Tier", "ContactStatus", "->")
+    key = "Customer_Tier|ContactStatus"
+    page = client.get(f"/mapping/{ACCOUNTS}/rule", query_string={"rule": key})
+    assert "Xero takes: ACTIVE, ARCHIVED, GDPRREQUEST." in text(page)
+    assert re.search(r'<input id="values-0-xero" list="r\w+-xero-values"', text(page))
+    form = BrowserForm(page.get_data(as_text=True), "rule-form").set(**{"values-0-xero": "GOLD"})
+    refused = client.post(f"/mapping/{ACCOUNTS}/rule", data=form.data(), headers=HTMX)
+    assert refused.status_code == 422
+    assert "GOLD is not a value Xero takes for ContactStatus." in text(refused)
+
+
 def test_a_transform_from_the_safe_list_and_a_join(client, admin):
     key = "Product_Name|Name"
     form = BrowserForm(client.get("/mapping/products-items/rule", query_string={"rule": key}).get_data(as_text=True),

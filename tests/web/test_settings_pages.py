@@ -236,6 +236,8 @@ def test_connected_systems_offer_their_accounts_tax_rates_and_deal_stages(client
     assert 'value="INPUT2"' not in page
     assert '<option value="Won (signed)">' in page
     assert "Closed Won (not found in the connected organisation)" in page  # the stored default is kept
+    assert "Connected Xero organisation: Demo Company (NZ), base currency NZD." in page
+    assert "Invoices dated on or before Jan 1, 2024 are locked in Xero" in page
     form = open_form(client, Z2X_PAGE).tick("Deals-enabled", "Accounts-enabled")
     form.set(default_sales_account="260", default_tax_type="OUTPUT2", won_deal_stage="Won (signed)")
     response = submit(client, Z2X_PAGE, form, htmx=True)

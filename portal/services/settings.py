@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import SyncConfig, Tenant, User, utcnow
@@ -129,7 +130,12 @@ def save(tenant: Tenant, user: User, settings: SyncSettings, base_revision: int)
         config.revision += 1
         config.updated_by_id = user.id
         config.updated_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two first saves at once: there is no row to lock yet, so the unique tenant_id decides who was first.
+        db.session.rollback()
+        raise SettingsChangedMeanwhile(current(tenant)) from None
     return changes
 
 

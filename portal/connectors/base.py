@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -207,6 +207,12 @@ class ApiClient:
         if isinstance(failure, RateLimited) and self.pacer is not None and failure.retry_after_known:
             self.pacer.hold_off(failure.retry_after)
         raise failure
+
+
+def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Batches of at most ``size`` (the API's page or batch limit)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -171,7 +171,7 @@ def test_a_paid_invoice_is_never_edited_and_the_audit_says_why(connected, apis):
 
 
 def test_an_invoice_dated_before_the_lock_date_is_refused_with_the_reason(connected, apis, sandbox):
-    zoho, xero = apis
+    _, xero = apis
     # Xero lets drafts into a locked period; approved invoices are refused (FACTS.md §4, lock dates).
     connected.use_settings(SyncSettings.everything_on(default_tax_type="OUTPUT2", new_invoice_status="AUTHORISED"))
     sandbox.xero.call("POST", "orgs/uk", {"period_lock_date": (date.today() + timedelta(days=1)).isoformat()})

@@ -166,7 +166,7 @@ class ApiClient:
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RateLimited) and error.retry_after_known:
-            return error.retry_after + random.uniform(0, 0.25)  # noqa: S311 - jitter, not security
+            return error.retry_after + random.uniform(0, 0.25)
         delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (state.attempt_number - 1))
         return random.uniform(delay / 2, delay)
 

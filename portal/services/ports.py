@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from portal.connectors.errors import ConnectorError, FieldError, Invalid, NotFound
@@ -316,9 +317,9 @@ class ZohoPortAdapter:
         return records
 
     def _deal_products(self, deal_id: str) -> list[Record]:
-        data = self.client.fetch(f"Deals/{deal_id}/Products", {"fields": "Product_Name,Product_Code,Unit_Price,"
-                                                                      "Quantity,List_Price,Discount"},
-                                {}, endpoint="GET Deals/{id}/Products")
+        data = self.client.fetch(f"Deals/{deal_id}/Products",
+                                 {"fields": "Product_Name,Product_Code,Unit_Price,Description"},
+                                 {}, endpoint="GET Deals/{id}/Products")
         products: list[Record] = data.get("data", [])
         return products
 
@@ -354,8 +355,24 @@ class ZohoPortAdapter:
     def list_deleted(self, module: str, since: datetime | None) -> list[str]:
         return [str(item["id"]) for item in self.client.deleted(module, modified_since=since)]
 
+    def _typed(self, module: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Zoho refuses numbers sent as strings (INVALID_DATA, expected_data_type currency): write each value in
+        its field's JSON type, subform lines included."""
+        types = {f["api_name"]: f.get("data_type") for f in self._metadata(module)}
+        typed: dict[str, Any] = {}
+        for key, value in record.items():
+            kind = types.get(key)
+            if kind == "subform" and isinstance(value, list):
+                typed[key] = [self._typed(key, line) if isinstance(line, Mapping) else line for line in value]
+            elif kind == "linetax" and isinstance(value, list):
+                typed[key] = [{**tax, "percentage": _zoho_value("double", tax.get("percentage"))}
+                              if isinstance(tax, Mapping) else tax for tax in value]
+            else:
+                typed[key] = _zoho_value(kind, value)
+        return typed
+
     def create(self, module: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        records = [dict(r.record) for r in requests]
+        records = [self._typed(module, r.record) for r in requests]
         keys = ZOHO_UPSERT_KEYS.get(module)
         if keys and all(record.get(keys[0]) for record in records):
             # Zoho has no idempotency key: an upsert on the system-unique field makes a repeated create (after a
@@ -363,10 +380,21 @@ class ZohoPortAdapter:
             results = self.client.upsert(module, records, duplicate_check_fields=keys)
         else:
             results = self.client.create(module, records)
-        return [_zoho_result(result) for result in results]
+        return self._read_back(module, [_zoho_result(result) for result in results])
 
     def update(self, module: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        return [_zoho_result(result) for result in self.client.update(module, [dict(r.record) for r in requests])]
+        records = [self._typed(module, r.record) for r in requests]
+        return self._read_back(module, [_zoho_result(result) for result in self.client.update(module, records)])
+
+    def _read_back(self, module: str, results: list[WriteResult]) -> list[WriteResult]:
+        """Zoho answers writes with ids only, and may store something else than what was sent (autonumbers such
+        as Invoice_Number, rounding, formulas): read the written records back, so that the engine's idea of
+        "what Zoho holds now" is what Zoho holds. One call per 100 records (per invoice, for its lines)."""
+        ids = [result.id for result in results if result.ok and result.id]
+        if not ids:
+            return results
+        stored = {str(record["id"]): record for record in self.get_by_ids(module, ids)}
+        return [WriteResult(id=r.id, record=stored.get(str(r.id), r.record)) if r.ok else r for r in results]
 
     def remove(self, module: str, requests: Sequence[RemoveRequest]) -> list[WriteResult]:
         results = self.client.delete(module, [r.id for r in requests])
@@ -374,6 +402,26 @@ class ZohoPortAdapter:
 
     def fields(self, module: str) -> list[FieldInfo]:
         return [zoho_field_info(field) for field in self._metadata(module)]
+
+    def taxes(self) -> list[Record]:
+        return [{"name": tax["name"], "percentage": tax.get("value")} for tax in self.client.taxes()]
+
+
+ZOHO_DECIMAL_TYPES = frozenset({"double", "currency", "percent", "decimal"})
+ZOHO_INTEGER_TYPES = frozenset({"integer", "bigint"})
+
+
+def _zoho_value(kind: str | None, value: Any) -> Any:
+    if value is None or isinstance(value, bool) or kind is None:
+        return value
+    try:
+        if kind in ZOHO_DECIMAL_TYPES and isinstance(value, str | Decimal):
+            return float(value)
+        if kind in ZOHO_INTEGER_TYPES and isinstance(value, str | Decimal | float):
+            return int(Decimal(str(value)))
+    except (ValueError, ArithmeticError):
+        return value  # let Zoho say what is wrong with it, in its own words
+    return value
 
 
 def _zoho_cursor(cursor: str | None) -> tuple[int, str | None]:

@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -255,6 +256,7 @@ class SyncEngine:
         )
         self._links: dict[tuple[str, str, str], RecordLink] = {}
         self._taxes: invoices.TaxTable | None = None
+        self._zoho_taxes: dict[Decimal, str] | None = None
         self._organisation: Record | None = None
         self._forced: dict[tuple[str, str], dict[str, Any]] = {}
         self._failed_notified: set[tuple[str, str]] = set()
@@ -542,7 +544,15 @@ class SyncEngine:
             taxes=self.taxes,
             treatment=self.settings.tax_treatment,
             sales_account=self.settings.default_sales_account,
+            zoho_tax_for=self._zoho_tax_for,
         )
+
+    def _zoho_tax_for(self, rate: Decimal) -> str | None:
+        if self._zoho_taxes is None:
+            self._zoho_taxes = {}
+            for tax in self.zoho.taxes():
+                self._zoho_taxes.setdefault(Decimal(str(tax.get("percentage") or 0)), str(tax["name"]))
+        return self._zoho_taxes.get(rate)
 
     def _forward(self, mapping: PairMapping, rule_: Rule, zoho: Mapping[str, Any]) -> Any:
         """The Xero value of a rule for a Zoho record, in the form :meth:`_xraw` reads."""
@@ -648,29 +658,25 @@ class SyncEngine:
                     found[key] = link
         return found
 
+    def _linked_value(self, entity: str, by: str, key: str, wanted: str) -> str:
+        """The counterpart's id (or Xero code) of a linked record, found by Zoho id, Xero id or Xero code."""
+        link = self._load_links(entity, by, [key]).get(key)
+        value = getattr(link, wanted) if link is not None and link.state == "linked" else None
+        if not value:
+            raise invoices.UnresolvedReference(entity, key)
+        return str(value)
+
     def _xero_ref(self, entity: str, zoho_id: str) -> str:
-        link = self._load_links(entity, "z", [zoho_id]).get(zoho_id)
-        if link is None or not link.xero_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, zoho_id)
-        return link.xero_id
+        return self._linked_value(entity, "z", zoho_id, "xero_id")
 
     def _zoho_ref(self, entity: str, xero_id: str) -> str:
-        link = self._load_links(entity, "x", [xero_id]).get(xero_id)
-        if link is None or not link.zoho_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, xero_id)
-        return link.zoho_id
+        return self._linked_value(entity, "x", xero_id, "zoho_id")
 
     def _code_ref(self, entity: str, zoho_id: str) -> str:
-        link = self._load_links(entity, "z", [zoho_id]).get(zoho_id)
-        if link is None or not link.xero_code or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, zoho_id)
-        return link.xero_code
+        return self._linked_value(entity, "z", zoho_id, "xero_code")
 
     def _zoho_by_code(self, entity: str, code: str) -> str:
-        link = self._load_links(entity, "code", [code]).get(code)
-        if link is None or not link.zoho_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, code)
-        return link.zoho_id
+        return self._linked_value(entity, "code", code, "zoho_id")
 
     def _new_link(self, work: _Work) -> RecordLink:
         link = RecordLink(
@@ -1277,8 +1283,12 @@ class SyncEngine:
                     self._finish_failed(work, str(result), attempt=attempt, kind=type(result).__name__)
                     continue
                 saved = dict(result.record or {})
-                for key, value in request.record.items():
-                    saved.setdefault(key, value)
+                if direction is X2Z or not saved:
+                    # Zoho answers a write with ids only: what was sent stands for what was saved, unless the
+                    # connector read the record back. Xero echoes the saved record, which is authoritative: a
+                    # value Xero dropped (a read-only field) must not look like a change on the next sync.
+                    for key, value in request.record.items():
+                        saved.setdefault(key, value)
                 saved[id_field] = result.id or saved.get(id_field)
                 if direction is Z2X:
                     work.xero = saved
@@ -1329,7 +1339,8 @@ class SyncEngine:
                     self._finish_failed(work, str(result), attempt=attempt, kind=type(result).__name__)
                     continue
                 current = (work.xero if side == "xero" else work.zoho) or {}
-                merged = {**current, **request.record, **(result.record or {})}
+                sent = request.record if side == "zoho" or not result.record else {}
+                merged = {**current, **sent, **(result.record or {})}
                 if side == "xero":
                     work.xero = merged
                 else:

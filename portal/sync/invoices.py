@@ -103,6 +103,7 @@ class LineContext:
     taxes: TaxTable
     treatment: TaxTreatment
     sales_account: str
+    zoho_tax_for: Callable[[Decimal], str | None] = lambda rate: None  # percentage -> Zoho tax name
 
 
 def _line_tax_percentage(line: Mapping[str, Any]) -> tuple[Decimal, str]:
@@ -249,7 +250,13 @@ def xero_lines_to_zoho(
         zoho_line["Discount"] = canonical(discount, "number")
         tax = ctx.taxes.by_type.get(str(line.get("TaxType") or ""))
         if tax is not None and tax.rate:
-            zoho_line["Line_Tax"] = [{"name": tax.name, "percentage": canonical(tax.rate, "number")}]
+            # A Zoho line may only name one of the org's own taxes: pick it by percentage.
+            zoho_tax = ctx.zoho_tax_for(tax.rate)
+            if zoho_tax is None:
+                raise RecordRefused(msg(
+                    N_("Zoho CRM has no tax of %(rate)s%% for the Xero tax %(name)s: add it in Zoho CRM's tax "
+                       "settings."), rate=str(tax.rate), name=tax.name))
+            zoho_line["Line_Tax"] = [{"name": zoho_tax, "percentage": canonical(tax.rate, "number")}]
         result.append(canonical(zoho_line))
     return result
 

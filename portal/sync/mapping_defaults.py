@@ -51,7 +51,8 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
         rule("Account_Number", "AccountNumber"),
         rule("Phone", "Phones[PhoneType=DEFAULT].PhoneNumber"),
         rule("Fax", "Phones[PhoneType=FAX].PhoneNumber"),
-        rule("Website", "Website"),
+        # Xero: a contact's Website is read-only in the API (OAS Contact.Website): it can only flow to Zoho.
+        rule("Website", "Website", "<-"),
         *_address("Billing", "STREET", "Code"),
         *_address("Shipping", "POBOX", "Code"),
     ],
@@ -127,7 +128,8 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
         rule("Amount_Paid", "AmountPaid", "<-", family="number"),
         rule("Amount_Due", "AmountDue", "<-", family="number"),
         rule(
-            "Status",
+            # A custom picklist, next to the invoice's own Status (whose values belong to the sales workflow).
+            "Payment_Status",
             "$PaymentStatus",
             "<-",
             values={
@@ -186,7 +188,7 @@ XERO_FIELDS: Mapping[str, Mapping[str, FieldType]] = {
         "EmailAddress": _t("email", max_length=255),
         "ContactNumber": _t("text", max_length=50),
         "AccountNumber": _t("text", max_length=50),
-        "Website": _t("url"),
+        "Website": _t("url", read_only=True),
         "TaxNumber": _t("text", max_length=50),
         "BankAccountDetails": _t("text"),
         "DefaultCurrency": _t("picklist"),

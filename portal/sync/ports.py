@@ -165,6 +165,11 @@ class ZohoPort(Protocol):
         """Standard and custom fields with types and picklist values (GET /settings/fields?module=)."""
         ...
 
+    def taxes(self) -> list[Record]:
+        """The org's taxes as ``{"name", "percentage"}`` (GET /org/taxes): an invoice line may only name one
+        of these in ``Line_Tax``."""
+        ...
+
 
 @runtime_checkable
 class XeroPort(Protocol):

@@ -683,6 +683,8 @@ ZOHO_FIELDS: dict[str, list[FieldInfo]] = {
         FieldInfo("Adjustment", "currency"),
         FieldInfo("Amount_Paid", "currency", custom=True),
         FieldInfo("Amount_Due", "currency", custom=True),
+        FieldInfo("Payment_Status", "picklist", custom=True,
+                  picklist_values=("-None-", "Unpaid", "Partially Paid", "Paid", "Overdue", "Voided")),
         FieldInfo("Payment_Date", "date", custom=True),
     ],
     "Deals": [
@@ -713,9 +715,11 @@ class FakeZoho(_Base):
         *,
         inclusive_prices: bool = False,
         search_lag: bool = False,
+        taxes: Sequence[tuple[str, float]] = (("VAT", 20.0), ("Reduced VAT", 5.0)),
     ) -> None:
         super().__init__(clock=clock or FakeClock())
         self.org_id = org_id
+        self.org_taxes = [{"name": name, "percentage": rate} for name, rate in taxes]
         self.data: dict[str, dict[str, Record]] = {m: {} for m in ZOHO_MANDATORY}
         self.deleted: dict[str, list[tuple[str, str]]] = {m: [] for m in ZOHO_MANDATORY}
         self.inclusive_prices = inclusive_prices
@@ -727,6 +731,10 @@ class FakeZoho(_Base):
     def fields(self, module: str) -> list[FieldInfo]:
         self._before("fields", module)
         return list(ZOHO_FIELDS.get(module, []))
+
+    def taxes(self) -> list[Record]:
+        self._before("taxes", "org")
+        return copy.deepcopy(self.org_taxes)
 
     def list_changed(self, module: str, since: datetime | None, cursor: str | None) -> Page:
         self._before("list", module)

@@ -37,8 +37,11 @@ def consent_decision(consent_url: str, decision: str = "allow", **choices: str |
             form.setdefault(name, value)
     form.update(choices)
     base = f"{urlsplit(consent_url).scheme}://{urlsplit(consent_url).netloc}"
-    target = base + action.group(1) if action else consent_url.split("?")[0]
-    answer = browser.post(target, data={**form, "decision": decision}, allow_redirects=False, timeout=10)
+    target = base + action.group(1) if action and action.group(1) else consent_url
+    # The submit buttons carry the decision: Zoho names them "decision", Xero "action".
+    button = re.search(r'<button type="submit" name="([^"]+)" value="(?:allow|deny)"', page.text)
+    answer = browser.post(target, data={**form, button.group(1) if button else "decision": decision},
+                          allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 303), answer.text[:500]
     return answer.headers["Location"]
 
@@ -52,4 +55,14 @@ def callback_path(redirect_location: str) -> str:
 def connect_zoho(client, dc: str = "") -> str:
     consent_url = start_connect(client, "zoho")
     redirect = consent_decision(consent_url, dc=dc)
+    return client.get(callback_path(redirect), follow_redirects=True).get_data(as_text=True)
+
+
+def connect_xero(client, organisations: list[str] | None = None) -> str:
+    """Connect Xero choosing ``organisations`` (ids) on the consent page, or the one it pre-selects."""
+    consent_url = start_connect(client, "xero")
+    if not organisations:
+        offered = re.findall(r'name="tenant" value="([^"]+)"', requests.get(consent_url, timeout=10).text)
+        organisations = offered[:1]
+    redirect = consent_decision(consent_url, tenant=organisations)
     return client.get(callback_path(redirect), follow_redirects=True).get_data(as_text=True)

@@ -22,12 +22,12 @@ def _policy(world: World, policy: str) -> None:
 
 
 def test_different_fields_changed_on_each_side_are_merged_both_ways(world: World) -> None:
-    account, contact = _linked(world, Phone="1", Website="https://a.test")
+    account, contact = _linked(world, Phone="1", Account_Number="https://a.test")
     world.zoho.edit("Accounts", account["id"], Phone="2")
-    world.xero.edit("Contacts", contact["ContactID"], Website="https://b.test")
+    world.xero.edit("Contacts", contact["ContactID"], AccountNumber="https://b.test")
     world.push("Accounts")
     assert world.xero.all("Contacts")[0]["Phones"][0]["PhoneNumber"] == "2"
-    assert world.zoho.all("Accounts")[0]["Website"] == "https://b.test"
+    assert world.zoho.all("Accounts")[0]["Account_Number"] == "https://b.test"
     # Converged: a pull afterwards writes nothing.
     writes = world.zoho.write_calls + world.xero.write_calls
     world.pull("Contacts")
@@ -67,12 +67,12 @@ def test_the_same_field_changed_on_both_sides_follows_the_policy(
 
 def test_ask_me_holds_the_record_until_an_admin_picks_per_field(world: World) -> None:
     _policy(world, "ask")
-    account, contact = _linked(world, Phone="1", Website="https://a.test")
-    world.zoho.edit("Accounts", account["id"], Phone="2", Website="https://zoho.test")
+    account, contact = _linked(world, Phone="1", Account_Number="https://a.test")
+    world.zoho.edit("Accounts", account["id"], Phone="2", Account_Number="https://zoho.test")
     world.xero.edit(
         "Contacts",
         contact["ContactID"],
-        Website="https://xero.test",
+        AccountNumber="https://xero.test",
         Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "3"}],
     )
     writes = world.zoho.write_calls + world.xero.write_calls
@@ -81,26 +81,26 @@ def test_ask_me_holds_the_record_until_an_admin_picks_per_field(world: World) ->
     (item,) = world.reviews()
     assert item.kind == "conflict"
     fields = {f["rule"]: f for f in item.fields}
-    assert fields["Website|Website"]["zoho"] == "https://zoho.test"
-    assert fields["Website|Website"]["xero"] == "https://xero.test"
-    assert fields["Website|Website"]["base_zoho"] == "https://a.test"
+    assert fields["Account_Number|AccountNumber"]["zoho"] == "https://zoho.test"
+    assert fields["Account_Number|AccountNumber"]["xero"] == "https://xero.test"
+    assert fields["Account_Number|AccountNumber"]["base_zoho"] == "https://a.test"
     assert world.audit()[-1].reason == "awaiting_review"
 
     world.engine().apply_review(
-        item, {"Website|Website": "xero", "Phone|Phones[PhoneType=DEFAULT].PhoneNumber": "zoho"}
+        item, {"Account_Number|AccountNumber": "xero", "Phone|Phones[PhoneType=DEFAULT].PhoneNumber": "zoho"}
     )
     (contact,) = world.xero.all("Contacts")
     (account,) = world.zoho.all("Accounts")
-    assert (account["Website"], contact["Website"]) == ("https://xero.test", "https://xero.test")
+    assert (account["Account_Number"], contact["AccountNumber"]) == ("https://xero.test", "https://xero.test")
     assert (account["Phone"], contact["Phones"][0]["PhoneNumber"]) == ("2", "2")
     assert world.reviews() == []
-    assert world.reviews("applied")[0].resolution["Website|Website"] == "xero"
+    assert world.reviews("applied")[0].resolution["Account_Number|AccountNumber"] == "xero"
 
 
 def test_a_field_changed_on_both_sides_to_the_same_value_is_no_conflict(world: World) -> None:
     _policy(world, "ask")
-    account, contact = _linked(world, Website="https://a.test")
-    world.zoho.edit("Accounts", account["id"], Website="https://same.test")
-    world.xero.edit("Contacts", contact["ContactID"], Website="https://same.test")
+    account, contact = _linked(world, Account_Number="https://a.test")
+    world.zoho.edit("Accounts", account["id"], Account_Number="https://same.test")
+    world.xero.edit("Contacts", contact["ContactID"], AccountNumber="https://same.test")
     world.push("Accounts")
     assert world.reviews() == []

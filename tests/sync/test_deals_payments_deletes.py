@@ -70,7 +70,7 @@ def test_xero_payments_update_the_zoho_invoice_and_the_customer_totals(world: Wo
     assert (
         zoho_invoice["Amount_Paid"],
         zoho_invoice["Amount_Due"],
-        zoho_invoice["Status"],
+        zoho_invoice["Payment_Status"],
         zoho_invoice["Payment_Date"],
     ) == ("50", "70", "Partially Paid", "2026-03-05")
     customer = world.zoho.all("Accounts")[0]
@@ -82,12 +82,12 @@ def test_xero_payments_update_the_zoho_invoice_and_the_customer_totals(world: Wo
 
     world.clock.tick(30 * 86400)  # the due date passes
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
-    assert world.zoho.all("Invoices")[0]["Status"] == "Overdue"
+    assert world.zoho.all("Invoices")[0]["Payment_Status"] == "Overdue"
 
     world.xero.pay(xero_invoice["InvoiceID"], 70, on="2026-04-02")
     world.engine().sync_batch(X2Z, "Payments", world.xero.all("Payments"))
     zoho_invoice = world.zoho.all("Invoices")[0]
-    assert (zoho_invoice["Amount_Due"], zoho_invoice["Status"], zoho_invoice["Payment_Date"]) == (
+    assert (zoho_invoice["Amount_Due"], zoho_invoice["Payment_Status"], zoho_invoice["Payment_Date"]) == (
         "0",
         "Paid",
         "2026-04-02",

@@ -13,14 +13,14 @@ from tests.sync.conftest import World, make_session
 
 NAMES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]
 VALUES = ["1", "2", "3"]
-ZOHO_FIELDS = {"phone": "Phone", "site": "Website", "city": "Billing_City"}
+ZOHO_FIELDS = {"phone": "Phone", "number": "Account_Number", "city": "Billing_City"}
 
 
 def _xero_change(contact: dict[str, Any], field: str, value: str) -> dict[str, Any]:
     if field == "phone":
         return {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": value}]}
-    if field == "site":
-        return {"Website": value}
+    if field == "number":
+        return {"AccountNumber": value}
     addresses = [a for a in contact.get("Addresses") or [] if a["AddressType"] != "STREET"]
     street = next((a for a in contact.get("Addresses") or [] if a["AddressType"] == "STREET"), {})
     return {"Addresses": [*addresses, {**street, "AddressType": "STREET", "City": value}]}
@@ -102,9 +102,9 @@ def test_any_edits_on_both_sides_converge_and_never_duplicate(steps: list[tuple[
         assert (
             account["Account_Name"],
             account.get("Phone"),
-            account.get("Website"),
+            account.get("Account_Number"),
             account.get("Billing_City"),
-        ) == (contact["Name"], phone, contact.get("Website"), street.get("City")), policy
+        ) == (contact["Name"], phone, contact.get("AccountNumber"), street.get("City")), policy
     # And quiet: syncing again writes nothing on either side.
     writes = world.zoho.write_calls + world.xero.write_calls
     world.pull("Contacts")

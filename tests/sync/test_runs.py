@@ -97,12 +97,12 @@ def test_a_repeat_of_a_finished_run_makes_zero_writes_in_both_directions(world: 
 
 
 def test_a_saved_mapping_version_never_changes_a_run_that_pinned_the_old_one(world: World) -> None:
-    world.account("Zylker", Website="https://zylker.test", Account_Number="Z-1")
+    world.account("Zylker", Account_Number="Z-1")
     pinned = load_mappings(world.session, world.tenant_id, {CUSTOMERS_FROM_ACCOUNTS: 0})
     default = default_mapping(CUSTOMERS_FROM_ACCOUNTS)
     custom = type(default)(
         pair=default.pair,
-        rules=(*tuple(r for r in default.rules if r.xero != "Website"), rule("Account_Number", "TaxNumber")),
+        rules=(*tuple(r for r in default.rules if r.xero != "AccountNumber"), rule("Account_Number", "TaxNumber")),
     )
     saved = save_mapping(world.session, world.tenant_id, custom)
     world.session.commit()
@@ -112,12 +112,12 @@ def test_a_saved_mapping_version_never_changes_a_run_that_pinned_the_old_one(wor
     )
     world.push("Accounts", mappings=pinned)
     (contact,) = world.xero.all("Contacts")
-    assert contact["Website"] == "https://zylker.test" and "TaxNumber" not in contact
+    assert contact["AccountNumber"] == "Z-1" and "TaxNumber" not in contact
     current = load_mappings(world.session, world.tenant_id)
-    world.account("Globex", Website="https://globex.test", Account_Number="G-1")
+    world.account("Globex", Account_Number="G-1")
     world.push("Accounts", mappings=current)
     globex = next(c for c in world.xero.all("Contacts") if c["Name"] == "Globex")
-    assert globex["TaxNumber"] == "G-1" and "Website" not in globex
+    assert globex["TaxNumber"] == "G-1" and "AccountNumber" not in globex
 
 
 def test_every_attempt_leaves_one_audit_row_with_a_translatable_message(world: World) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 
 import requests
 
-from portal.connectors.base import ApiClient, Request, TokenSource
+from portal.connectors.base import ApiClient, Request, TokenSource, chunked
 from portal.connectors.errors import (
     AuthExpired,
     AuthRevoked,
@@ -38,11 +39,6 @@ MAX_IDS_PER_GET = 100
 MAX_COQL_ROWS = 2000
 
 
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 class ZohoClient(ApiClient):
     side = "zoho"
 
@@ -60,6 +56,10 @@ class ZohoClient(ApiClient):
         body = _json_or_none(response)
         code = str(body.get("code", "")) if isinstance(body, dict) else ""
         message = str(body.get("message", "")) if isinstance(body, dict) else ""
+        if not message and isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
+            first = body["data"][0]
+            code = str(first.get("code", ""))
+            message = str(first.get("message", ""))
         message = message or code or response.text[:300] or f"HTTP {status}"
         if code == "INVALID_TOKEN" or (status == 401 and code not in ("OAUTH_SCOPE_MISMATCH",)):
             # INVALID_TOKEN: expired or revoked; refresh once, then flag the tenant (FACTS.md §3).
@@ -206,6 +206,11 @@ class ZohoClient(ApiClient):
             raise NotFound("Zoho returned no organisation")
         return orgs[0]
 
+    def taxes(self) -> list[dict[str, Any]]:
+        data = self.fetch("org/taxes", {}, {}, "GET org/taxes")
+        taxes: list[dict[str, Any]] = (data.get("org_taxes") or {}).get("taxes", [])
+        return taxes
+
     def current_user(self) -> dict[str, Any]:
         users: list[dict[str, Any]] = self.fetch("users", {"type": "CurrentUser"}, {}, "GET users").get("users", [])
         return users[0] if users else {}
@@ -247,8 +252,13 @@ class ZohoClient(ApiClient):
             try:
                 response = self.send(request)
             except Invalid as invalid:
-                results.extend(RecordResult(ok=False, errors=list(invalid.details) or [FieldError(invalid.message)])
-                               for _ in chunk)
+                # When every record of a batch is refused Zoho answers 400, still with one item per record.
+                items = invalid.payload.get("data") if isinstance(invalid.payload, dict) else None
+                if isinstance(items, list) and len(items) == len(chunk):
+                    results.extend(_results_from_items(items))
+                else:
+                    results.extend(RecordResult(ok=False, errors=list(invalid.details) or [FieldError(invalid.message)])
+                                   for _ in chunk)
                 continue
             results.extend(_record_results(response, len(chunk)))
         return results
@@ -304,6 +314,10 @@ def _record_results(response: requests.Response, expected: int, key: str = "data
     items = (response.json() or {}).get(key, []) if response.content else []
     if len(items) != expected:
         raise Transient(f"Zoho answered {len(items)} results for {expected} records")
+    return _results_from_items(items)
+
+
+def _results_from_items(items: list[dict[str, Any]]) -> list[RecordResult]:
     results = []
     for item in items:
         details = item.get("details") or {}
@@ -311,10 +325,20 @@ def _record_results(response: requests.Response, expected: int, key: str = "data
             results.append(RecordResult(ok=True, remote_id=str(details.get("id")) if details.get("id") else None,
                                         record=details, action=item.get("action")))
         else:
+            message = str(item.get("message", ""))
+            # Zoho's messages are terse ("invalid data"); the field it points at is what a user can act on.
+            where = details.get("json_path") or _api_name(details) if isinstance(details, dict) else None
+            if where:
+                message = f"{message} ({_JSON_PATH_RECORD.sub('', str(where))})"
+            if isinstance(details, dict) and details.get("expected_data_type"):
+                message = f"{message}, expected {details['expected_data_type']}"
             results.append(RecordResult(ok=False, errors=[FieldError(
-                message=str(item.get("message", "")), field=_api_name(details), code=item.get("code"),
+                message=message, field=_api_name(details), code=item.get("code"),
             )], record=details if isinstance(details, dict) else None))
     return results
+
+
+_JSON_PATH_RECORD = re.compile(r"^\$\.data\[\d+\]\.")
 
 
 def _api_name(details: Any) -> str | None:

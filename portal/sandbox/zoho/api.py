@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from portal.sandbox.core.server import api_endpoint
+from portal.sandbox.zoho import catalog
 from portal.sandbox.zoho import coql as coql_parser
 from portal.sandbox.zoho.catalog import ModuleDef
 from portal.sandbox.zoho.criteria import parse_criteria
@@ -338,6 +339,16 @@ def build_blueprint(zoho: Zoho) -> Blueprint:
     @crm(fixed_scope("org", None, "READ"))
     def get_org(call: Call) -> Response:
         return json_response({"org": [org_json(call.org)]})
+
+    @bp.get("/crm/v8/org/taxes")
+    @crm(fixed_scope("org", None, "READ"))
+    def get_org_taxes(call: Call) -> Response:
+        """The org's taxes, which invoice lines name in ``Line_Tax`` (Zoho's Taxes API)."""
+        taxes = [{"id": str(4150868000000300000 + index), "name": name, "display_label": f"{name} - {rate}%",
+                  "value": rate, "sequence_number": index + 1, "deletable": True}
+                 for index, (name, rate) in enumerate(catalog.TAXES)]
+        return json_response({"org_taxes": {"taxes": taxes, "preference": {"auto_populate_tax": False,
+                                                                            "modify_tax_rates": False}}})
 
     # --- records ---------------------------------------------------------------------------------------------
 

@@ -138,7 +138,7 @@ def consent(browser: requests.Session, portal: str, side: str, **choices: str) -
     outside = requests.Session()
     page = outside.get(consent_url, timeout=10).text
     form: dict[str, object] = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
-    for kind, name, value in re.findall(r'<input type="(radio|checkbox)" name="([^"]+)" value="([^"]*)"[^>]*checked',
+    for _kind, name, value in re.findall(r'<input type="(radio|checkbox)" name="([^"]+)" value="([^"]*)"[^>]*checked',
                                         page):
         form.setdefault(name, value)
     form.update(choices)

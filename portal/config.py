@@ -85,6 +85,9 @@ class Settings:
     # How many reverse proxies (each adding X-Forwarded-For/-Proto) stand in front of the web process: the
     # per-address sign-in throttle must see the visitor's address, not the proxy's.
     trusted_proxies: int = 0
+    # How long Zoho and Xero metadata (fields, picklists, accounts, tax rates...) is used before it is read again;
+    # the mapping page's Refresh button reads it at once.
+    metadata_cache_ttl_seconds: int = 6 * 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -128,6 +131,7 @@ class Settings:
             mail_default_sender=env.get("MAIL_DEFAULT_SENDER") or cls.mail_default_sender,
             log_level=env.get("LOG_LEVEL") or cls.log_level,
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or 0),
+            metadata_cache_ttl_seconds=int(env.get("METADATA_CACHE_TTL_SECONDS") or cls.metadata_cache_ttl_seconds),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

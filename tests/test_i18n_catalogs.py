@@ -9,9 +9,11 @@ from portal.cli.i18n import POT_FILE, TRANSLATED_LOCALES, catalog_path, extract_
 
 # Words that are the same in the language, checked one by one; anything else equal to English is a copy.
 SAME_AS_ENGLISH = {
-    "fr": {"Zoho → Xero", "Xero → Zoho", "Support", "Actions", "Contacts", "date", "Module", "URL"},
+    "fr": {"Zoho → Xero", "Xero → Zoho", "Support", "Actions", "Contacts", "date", "contacts", "Compatible", "Option",
+           "Options", "Types", "Version %(version)s", "Module", "URL"},
     # "Deals" is Zoho CRM's module name, kept as the engine's translators chose.
-    "de": {"Zoho → Xero", "Xero → Zoho", "Support", "Name", "Team", "Deals", "URL"},
+    "de": {"Zoho → Xero", "Xero → Zoho", "Support", "Name", "Team", "Deals", "Details", "Option",
+           "Version %(version)s", "URL"},
 }
 
 

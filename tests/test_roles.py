@@ -6,11 +6,14 @@ These tests walk the whole URL map, so every route a later change adds is checke
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import Invitation, Role, User
+from portal.models import Invitation, MappingVersion, Role, User
 from portal.services import accounts, inbound
+from portal.sync.mapping_defaults import CUSTOMERS_FROM_ACCOUNTS, default_mapping
+from portal.sync.mapping_store import save_mapping
 from portal.web import SUPPORT_ALLOWED_WRITES
 from tests.conftest import csrf_token, post_form, sign_in
 
@@ -20,7 +23,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.accept_invitation",
                     "hooks.zoho", "hooks.send_button", "hooks.send_status", "hooks.xero"}
 # URL arguments that name no object, only a choice within the signed-in tenant, and a value for each.
-CHOICE_ARGUMENTS = {"side": "xero"}
+CHOICE_ARGUMENTS = {"side": "xero", "pair": "accounts-contacts"}
 # Values for URL arguments that this test does not need to be real (the guard answers before the view).
 SAMPLE_VALUES = {"IntegerConverter": 1, "UnicodeConverter": "x", "PathConverter": "x"}
 
@@ -181,9 +184,14 @@ def test_the_writes_support_staff_may_make_are_about_themselves(app, client, acm
 def globex_objects(globex, globex_owner):
     """For each URL argument that names a tenant-owned object: the id of one of Globex's."""
     invitation = accounts.invite_user(globex, globex_owner, "hans@globex.example", Role.ADMIN).invitation
+    version = save_mapping(db.session(), globex.id, default_mapping(CUSTOMERS_FROM_ACCOUNTS), user_id=globex_owner.id)
+    db.session.commit()
+    version_id = db.session.scalar(select(MappingVersion.id).where(MappingVersion.tenant_id == globex.id,
+                                                                   MappingVersion.version == version.version))
     send = inbound.store_one(globex.id, "zoho", inbound.NewEvent(kind="send_portal", module="Invoices",
                                                                  record_ids=["1"], dedupe_key="send:globex"))
-    return {"user_id": globex_owner.id, "invitation_id": invitation.id, "slug": "globex", "event_id": send.id}
+    return {"user_id": globex_owner.id, "invitation_id": invitation.id, "slug": "globex", "version_id": version_id,
+            "event_id": send.id}
 
 
 def test_no_tenant_url_reaches_another_tenants_objects(app, client, acme_owner, globex_objects):

@@ -1,7 +1,7 @@
 """Sync triggers: inbound events, hook credentials, Zoho notification channels, scheduled-pull watermarks
 
 Revision ID: 0080
-Revises: 0010
+Revises: 0050
 Create Date: 2026-11-25
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0080'
-down_revision = '0010'
+down_revision = '0050'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -160,21 +160,15 @@ class ApiClient:
         if isinstance(error, RateLimited):
             # A 429 means the server did nothing, so sending again is safe; but a long wait (the daily limit)
             # is the caller's to schedule, not a worker's to sleep through.
-            return self._real_seconds(error.retry_after) <= self.retry.max_rate_limit_wait
+            return error.retry_after <= self.retry.max_rate_limit_wait
         return isinstance(error, Transient) and request.idempotent
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RateLimited) and error.retry_after_known:
-            return self._real_seconds(error.retry_after) + random.uniform(0, 0.25)
+            return error.retry_after + random.uniform(0, 0.25)
         delay = min(self.retry.max_delay, self.retry.base_delay * 2 ** (state.attempt_number - 1))
         return random.uniform(delay / 2, delay)
-
-    def _real_seconds(self, remote_seconds: float) -> float:
-        return remote_seconds / self._time_scale()
-
-    def _time_scale(self) -> float:
-        return self.pacer.time_scale if self.pacer else 1.0
 
     def _slot(self) -> AbstractContextManager[None]:
         return self.pacer.slot() if self.pacer else nullcontext()
@@ -191,7 +185,7 @@ class ApiClient:
                                                 headers=headers, timeout=self.timeout)
         except BudgetExhausted as exhausted:
             self.counter.record(self.side, request.endpoint, "budget")
-            raise RateLimited(str(exhausted), exhausted.denied.wait_seconds * self._time_scale(),
+            raise RateLimited(str(exhausted), exhausted.denied.wait_seconds,
                               problem=exhausted.denied.limit) from exhausted
         except requests.Timeout as error:
             self.counter.record(self.side, request.endpoint, "timeout")
@@ -207,6 +201,12 @@ class ApiClient:
         if isinstance(failure, RateLimited) and self.pacer is not None and failure.retry_after_known:
             self.pacer.hold_off(failure.retry_after)
         raise failure
+
+
+def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Batches of at most ``size`` (the API's page or batch limit)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _retry_after(response: requests.Response) -> float | None:

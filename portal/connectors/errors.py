@@ -57,8 +57,9 @@ class AuthRevoked(AuthError):
 
 
 class RateLimited(ConnectorError):
-    """429: wait ``retry_after`` seconds. Xero sends Retry-After; Zoho does not, so ``retry_after_known`` is
-    False and the default is a cautious minute (FACTS.md §5)."""
+    """429: wait ``retry_after`` (real) seconds. Xero sends Retry-After; Zoho does not, so ``retry_after_known``
+    is False and the default is a cautious minute (FACTS.md §5). A faster sandbox clock already states its
+    Retry-After in real seconds, so it is never rescaled here."""
 
     retryable = True
 

@@ -164,10 +164,10 @@ class Pacer:
         finally:
             self.release(token)
 
-    def hold_off(self, remote_seconds: float) -> None:
-        """After a 429: every worker of this tenant and side waits until the server's Retry-After has passed."""
-        real = self.real_seconds(remote_seconds)
-        self.redis.set(self._keys["hold"], self.clock() + real, px=max(int(real * 1000), 1))
+    def hold_off(self, seconds: float) -> None:
+        """After a 429: every worker of this tenant and side waits until the server's Retry-After has passed
+        (real seconds: servers say how long to wait on the clock the client lives by)."""
+        self.redis.set(self._keys["hold"], self.clock() + seconds, px=max(int(seconds * 1000), 1))
 
     def held_for(self) -> float:
         """Real seconds this tenant and side are still held off after a 429 (0 when not held)."""

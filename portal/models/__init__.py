@@ -2,6 +2,8 @@
 
 from portal.models.base import Base, TenantOwnedMixin, TimestampMixin, utcnow
 from portal.models.connection import Connection, ConnectionStatus, Side
+from portal.models.mapping_draft import MappingDraft
+from portal.models.metadata import MetadataCache
 from portal.models.support import SupportAccess
 from portal.models.sync import (
     AuditEntry,
@@ -23,7 +25,9 @@ __all__ = [
     "HookCredential",
     "InboundEvent",
     "Invitation",
+    "MappingDraft",
     "MappingVersion",
+    "MetadataCache",
     "PullWatermark",
     "RecordLink",
     "ReviewItem",

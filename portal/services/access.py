@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from portal.extensions import db
-from portal.models import InboundEvent, Invitation, Tenant, User
+from portal.models import InboundEvent, Invitation, MappingVersion, Tenant, User
 
 T = TypeVar("T")
 
@@ -59,6 +59,10 @@ def get_invitation_for_user(invitation_id: int) -> Invitation:
 
 def get_inbound_event_for_user(event_id: int) -> InboundEvent:
     return get_scoped_or_404(InboundEvent, event_id)
+
+
+def get_mapping_version_for_user(version_id: int) -> MappingVersion:
+    return get_scoped_or_404(MappingVersion, version_id)
 
 
 def view_tenant_as_support(tenant: Tenant) -> None:

@@ -34,7 +34,8 @@ from portal.connectors.errors import ConnectorError
 from portal.extensions import db, redis_connection
 from portal.jobs.queues import enqueue
 from portal.models import AuditEntry, Connection, InboundEvent, RecordLink, Side, Tenant, utcnow
-from portal.services.sync_runner import NotConnected, build_engine, live_connections, sync_settings
+from portal.services import settings as tenant_settings
+from portal.services.sync_runner import NotConnected, build_engine, live_connections
 from portal.sync.ports import (
     XERO_ID_FIELD,
     XERO_VERSION_FIELD,
@@ -328,7 +329,7 @@ def process_claimed(tenant: Tenant, events: list[InboundEvent], *, now: datetime
             _finish([event], {"status": "ignored", "reason": "connection_reset"}, now)
         else:
             live.append(event)
-    settings = sync_settings(db.session(), tenant.id)
+    settings = tenant_settings.current(tenant).settings
     groups: dict[tuple[str, str, str], list[InboundEvent]] = defaultdict(list)
     for event in live:
         reason = _ignored_reason(event, settings)

@@ -401,7 +401,7 @@ class ZohoPortAdapter:
         return [_zoho_result(result) for result in results]
 
     def fields(self, module: str) -> list[FieldInfo]:
-        return [_field_info(field) for field in self._metadata(module)]
+        return [zoho_field_info(field) for field in self._metadata(module)]
 
     def taxes(self) -> list[Record]:
         return [{"name": tax["name"], "percentage": tax.get("value")} for tax in self.client.taxes()]
@@ -450,7 +450,7 @@ def _zoho_result(result: RecordResult) -> WriteResult:
     return WriteResult(error=Invalid(result.message or first.message, tuple(result.errors), code=first.code))
 
 
-def _field_info(field: Mapping[str, Any]) -> FieldInfo:
+def zoho_field_info(field: Mapping[str, Any]) -> FieldInfo:
     lookup = field.get("lookup") or {}
     return FieldInfo(
         api_name=str(field["api_name"]),

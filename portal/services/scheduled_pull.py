@@ -26,8 +26,9 @@ from portal.connectors.errors import AuthError, ConnectorError
 from portal.extensions import db
 from portal.models import Connection, ConnectionStatus, PullWatermark, RecordLink, Side, Tenant, ZohoChannel, utcnow
 from portal.models.sync import SyncConfig
+from portal.services import settings as tenant_settings
 from portal.services.inbound import TRIGGER_PULL, changed_since_last_sync, instant
-from portal.services.sync_runner import build_engine, live_connections, sync_settings
+from portal.services.sync_runner import build_engine, live_connections
 from portal.sync.ports import XERO_ID_FIELD, XERO_VERSION_FIELD, Record
 from portal.sync.settings import ZOHO_TO_XERO_MODULES, Direction, SyncSettings
 from portal.sync.specs import entity_for
@@ -92,7 +93,7 @@ def pull(tenant: Tenant, *, now: datetime | None = None) -> PullReport:
     """One pull of one tenant. Commits after every page and every watermark."""
     now = now or utcnow()
     report = PullReport()
-    settings = sync_settings(db.session(), tenant.id)
+    settings = tenant_settings.current(tenant).settings
     if not _pulls(settings):
         return report
     linked = live_connections(tenant)

@@ -9,12 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Connection, Side, Tenant
-from portal.models.sync import SyncConfig
 from portal.services import connections
+from portal.services import settings as tenant_settings
 from portal.services.ports import XeroPortAdapter, ZohoPortAdapter
 from portal.sync.engine import EventSink, SyncEngine
 from portal.sync.mapping_store import MappingSet, load_mappings
@@ -40,11 +39,6 @@ class TenantConnections:
     def generation(self) -> tuple[int, int]:
         """Queued work records this; a reset of either connection changes it, and the work stops."""
         return self.zoho.generation, self.xero.generation
-
-
-def sync_settings(session: Session, tenant_id: int) -> SyncSettings:
-    row = session.scalar(select(SyncConfig).where(SyncConfig.tenant_id == tenant_id))
-    return SyncSettings.from_json(row.settings if row else None)
 
 
 def live_connections(tenant: Tenant) -> TenantConnections:
@@ -79,7 +73,7 @@ def build_engine(
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncEngine:
     linked = live_connections(tenant)
-    settings = sync_settings(session, tenant.id)
+    settings = tenant_settings.current(tenant).settings
     mappings = load_mappings(session, tenant.id, pins=pins, customer_module=settings.customer_module)
     zoho = ZohoPortAdapter(connections.zoho_client(linked.zoho), linked.zoho.remote_org_id or "",
                            mapped_fields=zoho_fields_by_module(settings, mappings),

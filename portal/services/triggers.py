@@ -27,9 +27,9 @@ from portal.extensions import db
 from portal.jobs.queues import enqueue
 from portal.models import Connection, ConnectionStatus, InboundEvent, PullWatermark, Side, Tenant, ZohoChannel
 from portal.services import connections, hook_keys, inbound, scheduled_pull, zoho_channels
+from portal.services import settings as tenant_settings
 from portal.services.hook_keys import HookKeys
 from portal.services.inbound import NewEvent
-from portal.services.sync_runner import sync_settings
 from portal.sync.settings import ZOHO_TO_XERO_MODULES, SyncSettings
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def overview(tenant: Tenant) -> Overview:
     recent = list(db.session.scalars(select(InboundEvent).where(InboundEvent.tenant_id == tenant.id)
                                      .order_by(InboundEvent.id.desc()).limit(20)))
     return Overview(
-        settings=sync_settings(db.session(), tenant.id),
+        settings=tenant_settings.current(tenant).settings,
         keys=hook_keys.keys_for(tenant),
         channels=zoho_channels.channels_for(tenant),
         watermarks=scheduled_pull.pull_status(tenant),

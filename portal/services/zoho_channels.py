@@ -23,7 +23,7 @@ from portal.connectors.zoho.client import ZohoClient
 from portal.extensions import db
 from portal.models import Side, Tenant, ZohoChannel, utcnow
 from portal.services import connections, hook_keys
-from portal.services.sync_runner import sync_settings
+from portal.services import settings as tenant_settings
 from portal.sync.settings import ZOHO_TO_XERO_MODULES, Direction, SyncSettings
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def reconcile(tenant: Tenant, *, now: datetime | None = None) -> ChannelReport:
     if not zoho.is_connected or not org_id:
         return report
     rows = [row for row in rows if row.zoho_org_id == org_id]
-    wanted = wanted_modules(sync_settings(db.session(), tenant.id))
+    wanted = wanted_modules(tenant_settings.current(tenant).settings)
     if not rows and not wanted:
         return report
     client = connections.zoho_client(zoho)

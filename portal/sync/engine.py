@@ -658,29 +658,25 @@ class SyncEngine:
                     found[key] = link
         return found
 
+    def _linked_value(self, entity: str, by: str, key: str, wanted: str) -> str:
+        """The counterpart's id (or Xero code) of a linked record, found by Zoho id, Xero id or Xero code."""
+        link = self._load_links(entity, by, [key]).get(key)
+        value = getattr(link, wanted) if link is not None and link.state == "linked" else None
+        if not value:
+            raise invoices.UnresolvedReference(entity, key)
+        return str(value)
+
     def _xero_ref(self, entity: str, zoho_id: str) -> str:
-        link = self._load_links(entity, "z", [zoho_id]).get(zoho_id)
-        if link is None or not link.xero_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, zoho_id)
-        return link.xero_id
+        return self._linked_value(entity, "z", zoho_id, "xero_id")
 
     def _zoho_ref(self, entity: str, xero_id: str) -> str:
-        link = self._load_links(entity, "x", [xero_id]).get(xero_id)
-        if link is None or not link.zoho_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, xero_id)
-        return link.zoho_id
+        return self._linked_value(entity, "x", xero_id, "zoho_id")
 
     def _code_ref(self, entity: str, zoho_id: str) -> str:
-        link = self._load_links(entity, "z", [zoho_id]).get(zoho_id)
-        if link is None or not link.xero_code or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, zoho_id)
-        return link.xero_code
+        return self._linked_value(entity, "z", zoho_id, "xero_code")
 
     def _zoho_by_code(self, entity: str, code: str) -> str:
-        link = self._load_links(entity, "code", [code]).get(code)
-        if link is None or not link.zoho_id or link.state != "linked":
-            raise invoices.UnresolvedReference(entity, code)
-        return link.zoho_id
+        return self._linked_value(entity, "code", code, "zoho_id")
 
     def _new_link(self, work: _Work) -> RecordLink:
         link = RecordLink(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.sync.mapping import FieldType, PairMapping, Rule, rule
+from portal.sync.messages import N_
+from portal.sync.ports import FieldInfo
 
 CUSTOMERS_FROM_ACCOUNTS = "Accounts>Contacts"
 CUSTOMERS_FROM_CONTACTS = "Contacts>Contacts"
@@ -45,7 +47,7 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
         # Xero: ContactNumber is an external key settable only through the API (FACTS.md §4 Contacts); the
         # Zoho id
         # there lets a crashed create be found again instead of duplicated.
-        rule("id", "ContactNumber", "->", label="Zoho record id", create_only=True),
+        rule("id", "ContactNumber", "->", label=N_("Zoho record id"), create_only=True),
         rule("Account_Number", "AccountNumber"),
         rule("Phone", "Phones[PhoneType=DEFAULT].PhoneNumber"),
         rule("Fax", "Phones[PhoneType=FAX].PhoneNumber"),
@@ -56,7 +58,7 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
     ],
     CUSTOMERS_FROM_CONTACTS: [
         rule(("First_Name", "Last_Name"), "Name", "->", transform="join"),
-        rule("id", "ContactNumber", "->", label="Zoho record id", create_only=True),
+        rule("id", "ContactNumber", "->", label=N_("Zoho record id"), create_only=True),
         rule("First_Name", "FirstName"),
         rule("Last_Name", "LastName"),
         rule("Email", "EmailAddress", family="email"),
@@ -269,3 +271,130 @@ XERO_FIELDS: Mapping[str, Mapping[str, FieldType]] = {
 }
 # The payment pair reads the paid invoice (amounts, status, payment dates), so it offers the invoice's fields.
 XERO_FIELDS = {**XERO_FIELDS, "Payments": XERO_FIELDS["Invoices"]}
+
+
+# Zoho CRM's standard fields of each module the sync covers, with their types (FACTS.md Zoho §4), plus the custom
+# fields the defaults write (created by the connections setup). The mapping editor offers these when the tenant's
+# own field list (GET /settings/fields, with its custom fields and picklists) has not been read yet.
+def _z(api_name: str, data_type: str = "text", *, label: str = "", custom: bool = False, mandatory: bool = False,
+       read_only: bool = False, picklist_values: tuple[str, ...] = (), lookup_module: str | None = None) -> FieldInfo:
+    return FieldInfo(api_name, data_type, label=label or api_name.replace("_", " "), custom=custom,
+                     mandatory=mandatory, read_only=read_only, picklist_values=picklist_values,
+                     lookup_module=lookup_module)
+
+
+def _zoho_address(prefix: str, code_field: str) -> list[FieldInfo]:
+    return [_z(f"{prefix}_{part}") for part in ("Street", "City", "State", code_field, "Country")]
+
+
+_BALANCE_FIELDS = [
+    _z("Outstanding_Balance", "currency", custom=True),
+    _z("Overdue_Balance", "currency", custom=True),
+    _z("Last_Payment_Date", "date", custom=True),
+]
+
+ZOHO_FIELDS: Mapping[str, tuple[FieldInfo, ...]] = {
+    "Accounts": (
+        _z("Account_Name", mandatory=True),
+        _z("Account_Number"),
+        _z("Account_Type", "picklist", picklist_values=(
+            "Analyst", "Competitor", "Customer", "Distributor", "Integrator", "Investor", "Other", "Partner",
+            "Press", "Prospect", "Reseller", "Supplier", "Vendor")),
+        _z("Industry", "picklist", picklist_values=(
+            "ASP", "Data/Telecom OEM", "ERP", "Government/Military", "Large Enterprise", "Management ISV",
+            "MSP (Management Service Provider)", "Network Equipment Enterprise", "Non-management ISV",
+            "Optical Networking", "Service Provider", "Small/Medium Enterprise", "Storage Equipment",
+            "Storage Service Provider", "Systems Integrator", "Wireless Industry")),
+        _z("Phone", "phone"),
+        _z("Fax", "phone"),
+        _z("Website", "website"),
+        _z("Parent_Account", "lookup", lookup_module="Accounts"),
+        *_zoho_address("Billing", "Code"),
+        *_zoho_address("Shipping", "Code"),
+        _z("Description", "textarea"),
+        _z("Currency", "picklist"),
+        _z("Exchange_Rate", "double"),
+        *_BALANCE_FIELDS,
+    ),
+    "Contacts": (
+        _z("First_Name"),
+        _z("Last_Name", mandatory=True),
+        _z("Full_Name", read_only=True),
+        _z("Email", "email"),
+        _z("Secondary_Email", "email"),
+        _z("Phone", "phone"),
+        _z("Mobile", "phone"),
+        _z("Title"),
+        _z("Department"),
+        _z("Account_Name", "lookup", lookup_module="Accounts"),
+        *_zoho_address("Mailing", "Zip"),
+        *_zoho_address("Other", "Zip"),
+        _z("Description", "textarea"),
+        *_BALANCE_FIELDS,
+    ),
+    "Products": (
+        _z("Product_Name", mandatory=True),
+        _z("Product_Code"),
+        _z("Unit_Price", "currency"),
+        _z("Description", "textarea"),
+        _z("Taxable", "boolean"),
+        _z("Product_Active", "boolean"),
+        _z("Product_Category", "picklist", picklist_values=("Hardware", "Software", "CRM Applications")),
+        _z("Qty_in_Stock", "double"),
+        _z("Usage_Unit", "picklist", picklist_values=("Box", "Carton", "Dozen", "Each", "Hours", "Impressions",
+                                                      "Lb", "M", "Pack", "Pages", "Pieces", "Quantity", "Reams",
+                                                      "Sheet", "Spiral Binder", "Sq Ft")),
+        _z("Vendor_Name", "lookup", lookup_module="Vendors"),
+    ),
+    "Invoices": (
+        _z("Subject", mandatory=True),
+        _z("Invoice_Number", "autonumber"),
+        _z("Account_Name", "lookup", lookup_module="Accounts"),
+        _z("Contact_Name", "lookup", lookup_module="Contacts"),
+        _z("Deal_Name", "lookup", lookup_module="Deals"),
+        _z("Invoice_Date", "date"),
+        _z("Due_Date", "date"),
+        _z("Status", "picklist", picklist_values=(
+            "Created", "Approved", "Delivered", "Paid", "Partially Paid", "Overdue", "Cancelled")),
+        _z("Invoiced_Items", "subform", mandatory=True, label="Invoiced Items"),
+        _z("Sub_Total", "currency", read_only=True),
+        _z("Discount", "currency"),
+        _z("Tax", "currency", read_only=True),
+        _z("Adjustment", "currency"),
+        _z("Grand_Total", "currency", read_only=True),
+        _z("Currency", "picklist"),
+        _z("Exchange_Rate", "double"),
+        *_zoho_address("Billing", "Code"),
+        *_zoho_address("Shipping", "Code"),
+        _z("Terms_and_Conditions", "textarea"),
+        _z("Description", "textarea"),
+        _z("Amount_Paid", "currency", custom=True),
+        _z("Amount_Due", "currency", custom=True),
+        _z("Payment_Date", "date", custom=True),
+    ),
+    "Deals": (
+        _z("Deal_Name", mandatory=True),
+        _z("Stage", "picklist", mandatory=True, picklist_values=(
+            "Qualification", "Needs Analysis", "Value Proposition", "Identify Decision Makers",
+            "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+            "Closed Lost to Competition")),
+        _z("Pipeline", "picklist"),
+        _z("Amount", "currency"),
+        _z("Closing_Date", "date"),
+        _z("Account_Name", "lookup", lookup_module="Accounts"),
+        _z("Contact_Name", "lookup", lookup_module="Contacts"),
+        _z("Probability", "integer"),
+        _z("Type", "picklist", picklist_values=("Existing Business", "New Business")),
+        _z("Lead_Source", "picklist"),
+        _z("Description", "textarea"),
+        _z("Products", "subform", label="Products"),
+    ),
+    "Xero_Accounts": (
+        _z("Name", mandatory=True),
+        _z("Account_Code"),
+        _z("Account_Type", "picklist", picklist_values=tuple(
+            next(r.values for r in DEFAULT_RULES[CHART] if r.values) or {})),
+        _z("Tax_Type"),
+        _z("Description", "textarea"),
+    ),
+}

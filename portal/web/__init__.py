@@ -32,13 +32,26 @@ SUPPORT_ALLOWED_WRITES = frozenset(
 
 
 def register_web(app: Flask) -> None:
-    from portal.web import account, auth, connections, dashboard, hooks, placeholders, support, triggers
+    from portal.web import (
+        account,
+        auth,
+        connections,
+        dashboard,
+        hooks,
+        mapping,
+        placeholders,
+        settings,
+        support,
+        triggers,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(support.bp)
     app.register_blueprint(connections.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(mapping.bp)
     app.register_blueprint(triggers.bp)
     app.register_blueprint(hooks.bp)
     for blueprint in placeholders.blueprints:

@@ -12,9 +12,6 @@ from flask_babel import lazy_gettext as _l
 from portal.web.helpers import tenant_page
 
 AREAS = {
-    "settings": ("/settings", {"zoho_to_xero": ("/zoho-to-xero", _l("Zoho → Xero")),
-                               "xero_to_zoho": ("/xero-to-zoho", _l("Xero → Zoho"))}),
-    "mapping": ("/mapping", {"index": ("/", _l("Field mapping"))}),
     "sync": ("/sync", {"index": ("/", _l("Historical sync"))}),
     "audit": ("/audit", {"index": ("/", _l("Audit log"))}),
 }

@@ -21,7 +21,7 @@ def test_admins_see_the_urls_and_secrets_to_give_zoho_and_xero(client, acme, acm
             in page)
     assert "http://127.0.0.1:5000/hooks/xero" in page
     assert "Set (XERO_WEBHOOK_KEY)." in page
-    assert "Off: turn on “Sync on save”" in page
+    assert "Off: turn on “On-save sync”" in page
 
 
 def test_support_staff_read_the_page_without_the_secrets(client, acme, acme_owner, support_agent):
@@ -73,3 +73,20 @@ def test_owners_replace_the_hook_secrets_and_the_old_urls_stop_working(client, a
 def test_admins_cannot_replace_the_secrets(client, acme, acme_admin):
     sign_in(client, acme_admin)
     assert post_form(client, "/triggers/rotate", page="/triggers/").status_code == 403
+
+
+def test_saving_settings_that_change_on_save_reconciles_the_zoho_channels(app, acme, acme_admin, redis_url):
+    from dataclasses import replace
+
+    from portal.services import settings as tenant_settings
+    from portal.sync.settings import SyncSettings
+
+    high = Queue("high", connection=Redis.from_url(redis_url))
+    on = SyncSettings.everything_on(default_tax_type="OUTPUT2")
+    tenant_settings.save(acme, acme_admin, on, base_revision=0)
+    assert [(j.func_name, j.args) for j in high.jobs] == [("portal.jobs.triggers.reconcile_channels", (acme.id,))]
+    high.empty()
+    tenant_settings.save(acme, acme_admin, replace(on, conflict_policy="zoho_wins"), base_revision=1)
+    assert high.jobs == []  # nothing the channels depend on
+    tenant_settings.save(acme, acme_admin, replace(on, conflict_policy="zoho_wins", on_save=False), base_revision=2)
+    assert [j.func_name for j in high.jobs] == ["portal.jobs.triggers.reconcile_channels"]

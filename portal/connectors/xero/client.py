@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from portal.connectors.base import ApiClient, Request, TokenSource
+from portal.connectors.base import ApiClient, Request, TokenSource, chunked
 from portal.connectors.errors import (
     AuthExpired,
     AuthRevoked,
@@ -37,11 +37,6 @@ MAX_BATCH = 50
 MAX_IDS_PER_CALL = 100
 ID_FIELDS = {"Contacts": "ContactID", "Invoices": "InvoiceID", "Items": "ItemID", "Payments": "PaymentID",
              "Accounts": "AccountID", "CreditNotes": "CreditNoteID", "TaxRates": "TaxType"}
-
-
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class XeroClient(ApiClient):

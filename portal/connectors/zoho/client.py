@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from portal.connectors.base import ApiClient, Request, TokenSource
+from portal.connectors.base import ApiClient, Request, TokenSource, chunked
 from portal.connectors.errors import (
     AuthExpired,
     AuthRevoked,
@@ -37,11 +37,6 @@ MAX_FIELDS = 50
 MAX_BATCH = 100
 MAX_IDS_PER_GET = 100
 MAX_COQL_ROWS = 2000
-
-
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class ZohoClient(ApiClient):

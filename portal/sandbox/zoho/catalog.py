@@ -344,15 +344,26 @@ INVOICES = ModuleDef(
 
 STANDARD_MODULES: tuple[ModuleDef, ...] = (ACCOUNTS, CONTACTS, PRODUCTS, DEALS, INVOICES, VENDORS, INVOICED_ITEMS)
 
-# Fields a sync writes back on invoices (payment state from Xero), installed as custom fields in every demo org.
+# Fields the sync writes back from Xero, installed as custom fields in every demo org as the portal's set-up
+# asks: payment state on invoices, and the customer's balances on accounts and contacts (portal/sync defaults).
 INVOICE_PAYMENT_FIELDS: tuple[FieldDef, ...] = (
     _f("Xero_Invoice_ID", "Xero Invoice ID", length=100, custom=True),
     _f("Amount_Paid", "Amount Paid", "currency", length=16, decimal_place=2, custom=True),
-    _f("Balance_Due", "Balance Due", "currency", length=16, decimal_place=2, custom=True),
+    _f("Amount_Due", "Amount Due", "currency", length=16, decimal_place=2, custom=True),
     _f("Payment_Status", "Payment Status", "picklist", length=120, custom=True,
        picklist=("-None-", "Unpaid", "Partially Paid", "Paid", "Overdue", "Voided")),
+    _f("Payment_Date", "Payment Date", "date", custom=True),
+)
+CUSTOMER_BALANCE_FIELDS: tuple[FieldDef, ...] = (
+    _f("Outstanding_Balance", "Outstanding Balance", "currency", length=16, decimal_place=2, custom=True),
+    _f("Overdue_Balance", "Overdue Balance", "currency", length=16, decimal_place=2, custom=True),
     _f("Last_Payment_Date", "Last Payment Date", "date", custom=True),
 )
+SYNC_CUSTOM_FIELDS: dict[str, tuple[FieldDef, ...]] = {
+    "Invoices": INVOICE_PAYMENT_FIELDS,
+    "Accounts": CUSTOMER_BALANCE_FIELDS,
+    "Contacts": CUSTOMER_BALANCE_FIELDS,
+}
 
 # The custom module in which the extension mirrors Xero's chart of accounts.
 XERO_ACCOUNTS = ModuleDef(

@@ -53,13 +53,23 @@ def demo_orgs(zoho: Zoho) -> list[Org]:
         org = Org(id=zid(prefix, 13_001), prefix=prefix, dc=spec["dc"], company_name=spec["company_name"],
                   time_zone=spec["time_zone"], currency=spec["currency"], country_code=spec["country_code"],
                   edition=spec["edition"], users=users,
-                  custom_fields={"Invoices": [field_to_json(_custom(prefix, 900_001 + index, f))
-                                              for index, f in enumerate(catalog.INVOICE_PAYMENT_FIELDS)]},
-                  meta_seq=900_001 + len(catalog.INVOICE_PAYMENT_FIELDS), meta_modified_at=zoho.clock.now())
+                  custom_fields=_sync_custom_fields(prefix),
+                  meta_seq=900_001 + sum(len(f) for f in catalog.SYNC_CUSTOM_FIELDS.values()),
+                  meta_modified_at=zoho.clock.now())
         zoho.orgs.add(org, position)
         orgs.append(org)
         _demo_records(zoho, org, position)
     return orgs
+
+
+def _sync_custom_fields(prefix: int) -> dict[str, list[dict[str, Any]]]:
+    fields: dict[str, list[dict[str, Any]]] = {}
+    number = 900_001
+    for module, definitions in catalog.SYNC_CUSTOM_FIELDS.items():
+        for definition in definitions:
+            fields.setdefault(module, []).append(field_to_json(_custom(prefix, number, definition)))
+            number += 1
+    return fields
 
 
 def _user(prefix: int, number: int, person: dict[str, str], profile: str, role: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+from tests.metadata_fakes import remote  # noqa: F401 - fixture shared by the service tests

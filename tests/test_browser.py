@@ -24,7 +24,7 @@ def test_sign_in_switch_to_german_and_sign_out(page, acme_owner, acme_admin, art
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
     labels = [label.strip() for label in navigation.get_by_role("link").all_inner_texts()]
     assert labels == ["Übersicht", "Verbindungen", "Zoho → Xero", "Xero → Zoho", "Zuordnung",
-                      "Synchronisierung", "Protokoll"]
+                      "Synchronisierung", "Auslöser", "Protokoll"]
     assert page.get_by_role("status").filter(has_text="Sprache aktualisiert.").is_visible()
     assert page.get_by_role("heading", level=1).inner_text() == "Übersicht"
     page.screenshot(path=artifacts_dir / "german-dashboard.png", full_page=True)

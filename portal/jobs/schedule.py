@@ -27,6 +27,7 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("pull-dispatcher", "portal.jobs.triggers.dispatch_pulls", 60),
         PeriodicJob("inbound-requeue", "portal.jobs.triggers.requeue_stored_events", 60),
         PeriodicJob("zoho-channels", "portal.jobs.triggers.maintain_channels", 15 * 60, timeout_seconds=900),
+        PeriodicJob("inbound-prune", "portal.jobs.triggers.prune_events", 24 * 3600),
     ]
 
 

@@ -38,6 +38,11 @@ def requeue_stored_events(now: str | None = None) -> int:
     return inbound.requeue_stored(_now(now))
 
 
+def prune_events(now: str | None = None) -> int:
+    """Periodic, daily: forget inbound events processed two weeks ago."""
+    return inbound.prune(_now(now))
+
+
 def reconcile_channels(tenant_id: int, now: str | None = None) -> None:
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is not None:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.connectors.errors import ConnectorError
@@ -66,6 +66,7 @@ CLAIM_BATCH = 500
 COALESCE_SECONDS = 0.5  # a job waits until the newest event is this old, so a burst of saves syncs once
 STALE_AFTER = timedelta(seconds=20)  # unclaimed this long: its wake-up was lost (Redis down); wake it again
 MAX_ATTEMPTS = 5
+KEEP_PROCESSED = timedelta(days=14)  # long enough to explain "what happened to my save?"; the audit log keeps more
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(minutes=30))
 
 
@@ -420,6 +421,15 @@ def process_lane(tenant_id: int, lane: str, *, event_ids: Sequence[int] | None =
         handled += len(events)
         if event_ids is not None:
             return handled
+
+
+def prune(now: datetime | None = None) -> int:
+    """Forget events processed more than KEEP_PROCESSED ago (the audit log keeps what their syncs did)."""
+    now = now or utcnow()
+    result = db.session.execute(delete(InboundEvent).where(InboundEvent.processed_at < now - KEEP_PROCESSED),
+                                execution_options={"synchronize_session": False})
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def pending_count(tenant_id: int) -> int:

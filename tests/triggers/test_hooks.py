@@ -198,3 +198,16 @@ def test_the_send_button_url_needs_the_tenants_key_and_is_rate_limited(client, a
     statuses = [client.get(f"{url}?module=Invoices&id={ZOHO_ID}&key={acme_keys.send_key}").status_code
                 for _ in range(25)]
     assert statuses.count(429) >= 5 and statuses[0] == 302
+
+
+def test_processed_events_are_forgotten_after_two_weeks_and_pending_ones_never(app, acme):
+    from datetime import timedelta
+
+    inbound.store(acme.id, "zoho", [inbound.NewEvent("workflow", "Invoices", [ZOHO_ID], f"k{n}") for n in range(3)])
+    old, recent, pending = events(acme.id)
+    now = old.received_at + timedelta(days=20)
+    old.processed_at = old.received_at
+    recent.processed_at = now - timedelta(days=1)
+    db.session.commit()
+    assert inbound.prune(now) == 1
+    assert [e.id for e in events(acme.id)] == [recent.id, pending.id]

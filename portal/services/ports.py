@@ -160,9 +160,21 @@ class XeroPortAdapter:
         return [normalise_xero(r) for r in found]
 
     def create(self, module: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        if module == "Accounts":
+            # Xero creates accounts one bare object at a time (PUT /Accounts, FACTS.md §4).
+            results = [_write_result(self.client.put_one("Accounts", _xero_body(r.record)), normalise=True)
+                       for r in requests]
+            self._unpaged_cache.pop("Accounts", None)
+            return results
         return self._save(module, requests, "PUT" if module == "Payments" else "POST")
 
     def update(self, module: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        if module == "Accounts":
+            # ... and updates them one at a time too (POST /Accounts/{AccountID}).
+            results = [_write_result(self.client.save_one("Accounts", str(r.record["AccountID"]),
+                                                          _xero_body(r.record)), normalise=True) for r in requests]
+            self._unpaged_cache.pop("Accounts", None)
+            return results
         return self._save(module, requests, "POST")
 
     def _save(self, module: str, requests: Sequence[WriteRequest], method: str) -> list[WriteResult]:

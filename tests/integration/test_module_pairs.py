@@ -222,3 +222,18 @@ def test_a_xero_payment_marks_the_zoho_invoice_paid(connected, apis):
     zoho_invoice = zoho.get("Invoices", created.zoho_id)
     assert zoho_invoice["Payment_Status"] == "Paid"
     assert float(zoho_invoice["Amount_Due"]) == 0
+
+
+def test_the_chart_of_accounts_reaches_the_xero_accounts_module_and_back(connected, apis, sandbox):
+    zoho, xero = apis
+    org_id = live_connections(connected.tenant).zoho.remote_org_id
+    sandbox.zoho.call("POST", f"orgs/{org_id}/modules/Xero_Accounts")  # as the portal's set-up installs it
+    sales = next(a for a in xero.all("Accounts") if a["Code"] == "200")
+    engine(connected).sync_records(X2Z, "Accounts", [sales["AccountID"]])
+    (row,) = zoho.search("Xero_Accounts", criteria="(Account_Code:equals:200)")
+    assert (row["Name"], row["Account_Type"]) == (sales["Name"], "Revenue")
+    record_id = create_zoho(zoho, "Xero_Accounts", {"Name": "Consulting income", "Account_Code": "265",
+                                                     "Account_Type": "Revenue", "Tax_Type": "OUTPUT2"})
+    engine(connected).sync_records(Z2X, "Xero_Accounts", [record_id])
+    created = next(a for a in xero.all("Accounts") if a["Code"] == "265")
+    assert (created["Name"], created["Type"]) == ("Consulting income", "REVENUE")

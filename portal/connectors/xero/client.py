@@ -168,6 +168,19 @@ class XeroClient(ApiClient):
         key = idempotency_key or self.idempotency_key(resource, method, chunk)
         return self._save_chunk(resource, chunk, method, params or {}, key)
 
+    def put_one(self, resource: str, body: dict[str, Any]) -> RecordResult:
+        """PUT one bare object: how Xero creates an account (OAS: PUT /Accounts takes one Account)."""
+        request = Request("PUT", resource, f"PUT {resource}", json=body,
+                          headers={"Content-Type": "application/json",
+                                   "Idempotency-Key": self.idempotency_key(resource, "PUT", [body])}, records=1)
+        try:
+            response = self.send(request)
+        except Invalid as invalid:
+            return RecordResult(ok=False, errors=list(invalid.details) or [FieldError(invalid.message)])
+        saved = response.json().get(resource, [])
+        return _element_result(resource, saved[0]) if saved else RecordResult(ok=False, errors=[
+            FieldError(f"Xero answered no {resource}")])
+
     def save_one(self, resource: str, record_id: str, body: dict[str, Any]) -> RecordResult:
         """POST one object to ``/{resource}/{id}`` (how Xero deletes a payment or archives an account)."""
         request = Request("POST", f"{resource}/{record_id}", f"POST {resource}/{{id}}", json=body,

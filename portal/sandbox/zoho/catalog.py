@@ -370,12 +370,13 @@ XERO_ACCOUNTS = ModuleDef(
     "Xero_Accounts", "Xero Account", "Xero Accounts", "Name", generated_type="custom", system_unique="Name",
     fields=(
         _f("Name", "Xero Account Name", length=120, mandatory=True),
-        _f("Code", "Code", length=10),
+        _f("Account_Code", "Account Code", length=10),
         _f("Xero_Account_ID", "Xero Account ID", length=100, unique=True),
+        # The labels a CRM user reads; the sync maps them to Xero's account types (portal/sync defaults).
         _f("Account_Type", "Account Type", "picklist", length=120,
-           picklist=("-None-", "BANK", "CURRENT", "CURRLIAB", "DEPRECIATN", "DIRECTCOSTS", "EQUITY", "EXPENSE",
-                     "FIXED", "INVENTORY", "LIABILITY", "NONCURRENT", "OTHERINCOME", "OVERHEADS", "PREPAYMENT",
-                     "REVENUE", "SALES", "TERMLIAB")),
+           picklist=("-None-", "Bank", "Current Asset", "Current Liability", "Depreciation", "Direct Costs",
+                     "Equity", "Expense", "Fixed Asset", "Inventory", "Liability", "Non-current Asset",
+                     "Other Income", "Overhead", "Prepayment", "Revenue", "Sales", "Non-current Liability")),
         _f("Tax_Type", "Tax Type", length=50),
         _f("Status", "Status", "picklist", length=120, picklist=("-None-", "ACTIVE", "ARCHIVED")),
         _f("Description", "Description", "textarea", length=2000),

@@ -94,9 +94,9 @@ def test_custom_fields_and_the_xero_accounts_module_appear_once_added(zoho: Zoho
     zoho.call("POST", f"orgs/{org_id}/modules/Xero_Accounts")
     modules = [m["api_name"] for m in api.get("/crm/v8/settings/modules").json()["modules"]]
     assert "Xero_Accounts" in modules
-    xero_ids = create(api, "Xero_Accounts", [{"Name": "Sales", "Code": "200", "Account_Type": "REVENUE",
+    xero_ids = create(api, "Xero_Accounts", [{"Name": "Sales", "Account_Code": "200", "Account_Type": "Revenue",
                                               "Xero_Account_ID": "5040915e-8ce7"}])
-    assert api.get(f"/crm/v8/Xero_Accounts/{xero_ids[0]}").json()["data"][0]["Code"] == "200"
+    assert api.get(f"/crm/v8/Xero_Accounts/{xero_ids[0]}").json()["data"][0]["Account_Code"] == "200"
 
 
 # --- reading --------------------------------------------------------------------------------------------------
